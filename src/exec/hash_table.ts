@@ -1,0 +1,309 @@
+/**
+ * Hash tables on typed arrays: `GroupTable` maps key tuples to dense group
+ * ids (hash aggregation, DISTINCT); `JoinHashTable` indexes the build side of
+ * a hash join with bucket heads and chains (`first`/`next` arrays, as
+ * DataFusion and DuckDB do). Open addressing, power-of-two sizes, no Map of
+ * strings, and a fast path for a single numeric key.
+ *
+ * @module
+ */
+
+import type { Column, NumericArray } from "../arrow/column.ts";
+import { GrowableColumn } from "../arrow/growable.ts";
+import type { DataType } from "../arrow/types.ts";
+import { hashColumns, hashNumber, rowsEqual } from "./kernels/hash.ts";
+
+function pow2AtLeast(n: number): number {
+  let s = 16;
+  while (s < n) s *= 2;
+  return s;
+}
+
+/** Assigns dense group ids to key tuples. */
+export interface GroupTable {
+  /** Number of groups so far. */
+  readonly size: number;
+  /** Group id of each of the first `n` rows of `keys`. */
+  insert(keys: readonly Column[], n: number): Int32Array;
+  /** The key columns, one row per group id. */
+  keyColumns(): Column[];
+}
+
+/** Makes a group table for keys of these types. */
+export function createGroupTable(types: readonly DataType[]): GroupTable {
+  if (types.length === 1 && types[0].id !== "utf8" && !(types[0].id === "decimal" && types[0].precision > 18)) {
+    return new NumericGroupTable(types[0]);
+  }
+  return new GenericGroupTable(types);
+}
+
+/** Single numeric key: keys in a Float64Array, NULL as its own group. */
+class NumericGroupTable implements GroupTable {
+  #slots = new Int32Array(1024); // group id + 1; 0 = empty
+  #mask = 1023;
+  #keys = new Float64Array(512);
+  #size = 0;
+  #nullGroup = -1;
+  readonly #type: DataType;
+
+  constructor(type: DataType) {
+    this.#type = type;
+  }
+
+  get size(): number {
+    return this.#size;
+  }
+
+  #rehash(): void {
+    const cap = this.#slots.length * 2;
+    const slots = new Int32Array(cap);
+    const mask = cap - 1;
+    for (let g = 0; g < this.#size; g++) {
+      if (g === this.#nullGroup) continue;
+      let s = hashNumber(this.#keys[g]) & mask;
+      while (slots[s] !== 0) s = (s + 1) & mask;
+      slots[s] = g + 1;
+    }
+    this.#slots = slots;
+    this.#mask = mask;
+  }
+
+  insert(keys: readonly Column[], n: number): Int32Array {
+    const c = keys[0];
+    const vals = (c as { values: NumericArray }).values as Float64Array;
+    const valid = c.validity;
+    const out = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      if (valid !== null && valid[i] === 0) {
+        if (this.#nullGroup < 0) this.#nullGroup = this.#newGroup(0);
+        out[i] = this.#nullGroup;
+        continue;
+      }
+      const x = vals[i];
+      let s = hashNumber(x) & this.#mask;
+      for (;;) {
+        const g1 = this.#slots[s];
+        if (g1 === 0) {
+          const g = this.#newGroup(x);
+          this.#slots[s] = g + 1;
+          out[i] = g;
+          if (this.#size * 2 > this.#slots.length) this.#rehash();
+          break;
+        }
+        const g = g1 - 1;
+        if (this.#keys[g] === x && g !== this.#nullGroup) {
+          out[i] = g;
+          break;
+        }
+        s = (s + 1) & this.#mask;
+      }
+    }
+    return out;
+  }
+
+  #newGroup(x: number): number {
+    if (this.#size === this.#keys.length) {
+      const k = new Float64Array(this.#keys.length * 2);
+      k.set(this.#keys);
+      this.#keys = k;
+    }
+    this.#keys[this.#size] = x;
+    return this.#size++;
+  }
+
+  keyColumns(): Column[] {
+    const n = this.#size;
+    const t = this.#type;
+    let values: NumericArray;
+    if (t.id === "int32" || t.id === "date32") values = Int32Array.from(this.#keys.subarray(0, n));
+    else if (t.id === "bool" || t.id === "null") values = Uint8Array.from(this.#keys.subarray(0, n));
+    else values = this.#keys.slice(0, n);
+    let validity: Uint8Array | null = null;
+    if (this.#nullGroup >= 0) {
+      validity = new Uint8Array(n).fill(1);
+      validity[this.#nullGroup] = 0;
+    }
+    return [{ enc: "num", type: t, length: n, values, validity }];
+  }
+}
+
+/** Any keys: vectorised hashes, keys copied into growable columns. */
+class GenericGroupTable implements GroupTable {
+  #slots = new Int32Array(1024);
+  #mask = 1023;
+  #hashes = new Uint32Array(512);
+  #size = 0;
+  readonly #cols: GrowableColumn[];
+
+  constructor(types: readonly DataType[]) {
+    this.#cols = types.map((t) => new GrowableColumn(t, 512, t.id === "decimal" && t.precision > 18));
+  }
+
+  get size(): number {
+    return this.#size;
+  }
+
+  #rehash(): void {
+    const cap = this.#slots.length * 2;
+    const slots = new Int32Array(cap);
+    const mask = cap - 1;
+    for (let g = 0; g < this.#size; g++) {
+      let s = this.#hashes[g] & mask;
+      while (slots[s] !== 0) s = (s + 1) & mask;
+      slots[s] = g + 1;
+    }
+    this.#slots = slots;
+    this.#mask = mask;
+  }
+
+  insert(keys: readonly Column[], n: number): Int32Array {
+    const hashes = hashColumns(keys, n);
+    const out = new Int32Array(n);
+    const cols = this.#cols;
+    const k = cols.length;
+    for (let i = 0; i < n; i++) {
+      const h = hashes[i];
+      let s = h & this.#mask;
+      for (;;) {
+        const g1 = this.#slots[s];
+        if (g1 === 0) {
+          const g = this.#size++;
+          if (g === this.#hashes.length) {
+            const nh = new Uint32Array(this.#hashes.length * 2);
+            nh.set(this.#hashes);
+            this.#hashes = nh;
+          }
+          this.#hashes[g] = h;
+          for (let c = 0; c < k; c++) cols[c].append(keys[c], i);
+          this.#slots[s] = g + 1;
+          out[i] = g;
+          if (this.#size * 2 > this.#slots.length) this.#rehash();
+          break;
+        }
+        const g = g1 - 1;
+        if (this.#hashes[g] === h) {
+          let eq = true;
+          for (let c = 0; c < k && eq; c++) eq = cols[c].equalsAt(g, keys[c], i);
+          if (eq) {
+            out[i] = g;
+            break;
+          }
+        }
+        s = (s + 1) & this.#mask;
+      }
+    }
+    return out;
+  }
+
+  keyColumns(): Column[] {
+    return this.#cols.map((c) => c.finish());
+  }
+}
+
+/** Matched (probe row, build row) pairs from probing a batch. */
+export interface JoinMatches {
+  readonly probe: Int32Array;
+  readonly build: Int32Array;
+}
+
+/** The build side of a hash join: all build rows' keys indexed by hash. */
+export class JoinHashTable {
+  readonly #first: Int32Array;
+  readonly #next: Int32Array;
+  readonly #hashes: Uint32Array;
+  readonly #mask: number;
+  readonly #keys: readonly Column[];
+  readonly #nullsEqual: boolean;
+  readonly #numeric: Float64Array | Int32Array | null;
+  /** Number of build rows. */
+  readonly size: number;
+  /** True when some build row has a NULL key (NOT IN needs to know). */
+  readonly hasNullKey: boolean;
+
+  /** Indexes `n` build rows with these (concatenated) key columns. */
+  constructor(keys: readonly Column[], n: number, nullsEqual: boolean) {
+    this.size = n;
+    this.#keys = keys;
+    this.#nullsEqual = nullsEqual;
+    const cap = pow2AtLeast(n * 2);
+    this.#mask = cap - 1;
+    this.#first = new Int32Array(cap).fill(-1);
+    this.#next = new Int32Array(n);
+    this.#hashes = hashColumns(keys, n);
+    let hasNull = false;
+    const single = keys.length === 1 && keys[0].enc === "num" &&
+      !(keys[0].values instanceof BigInt64Array) && !(keys[0].values instanceof Uint8Array);
+    this.#numeric = single ? (keys[0] as { values: Float64Array | Int32Array }).values : null;
+    // Insert in reverse so that each chain lists build rows in ascending order.
+    for (let i = n - 1; i >= 0; i--) {
+      let isNull = false;
+      for (const c of keys) if (c.validity !== null && c.validity[i] === 0) isNull = true;
+      if (isNull) {
+        hasNull = true;
+        if (!nullsEqual) {
+          this.#next[i] = -1;
+          continue;
+        }
+      }
+      const b = this.#hashes[i] & this.#mask;
+      this.#next[i] = this.#first[b];
+      this.#first[b] = i;
+    }
+    this.hasNullKey = hasNull;
+  }
+
+  /** All matching (probe, build) pairs for the first `n` rows of `keys`. */
+  probe(keys: readonly Column[], n: number): JoinMatches {
+    const hashes = hashColumns(keys, n);
+    let cap = Math.max(16, n);
+    let probe = new Int32Array(cap);
+    let build = new Int32Array(cap);
+    let m = 0;
+    const first = this.#first, next = this.#next, mask = this.#mask, bh = this.#hashes;
+    const numeric = this.#numeric;
+    const pk = keys[0];
+    const pv = numeric && pk.enc === "num" ? (pk.values as Float64Array | Int32Array) : null;
+    const pvalid = pk.validity;
+    const bkeys = this.#keys;
+    const nullsEqual = this.#nullsEqual;
+    for (let i = 0; i < n; i++) {
+      const h = hashes[i];
+      let j = first[h & mask];
+      if (j < 0) continue;
+      if (pv !== null && numeric !== null && keys.length === 1) {
+        if (pvalid !== null && pvalid[i] === 0 && !nullsEqual) continue;
+        const x = pv[i];
+        const bvalid = bkeys[0].validity;
+        for (; j >= 0; j = next[j]) {
+          if (numeric[j] !== x) continue;
+          if (bvalid !== null && (bvalid[j] === 0) !== (pvalid !== null && pvalid[i] === 0)) continue;
+          if (m === cap) {
+            cap *= 2;
+            const np = new Int32Array(cap), nb = new Int32Array(cap);
+            np.set(probe);
+            nb.set(build);
+            probe = np;
+            build = nb;
+          }
+          probe[m] = i;
+          build[m++] = j;
+        }
+        continue;
+      }
+      for (; j >= 0; j = next[j]) {
+        if (bh[j] !== h || !rowsEqual(keys, i, bkeys, j, nullsEqual)) continue;
+        if (m === cap) {
+          cap *= 2;
+          const np = new Int32Array(cap), nb = new Int32Array(cap);
+          np.set(probe);
+          nb.set(build);
+          probe = np;
+          build = nb;
+        }
+        probe[m] = i;
+        build[m++] = j;
+      }
+    }
+    return { probe: probe.subarray(0, m), build: build.subarray(0, m) };
+  }
+}

@@ -1,0 +1,393 @@
+/**
+ * CAST between engine types, vectorised, with DuckDB's rounding rules
+ * (decimal -> integer rounds half away from zero, double -> integer rounds
+ * half to even) and errors that name the value that does not convert.
+ *
+ * @module
+ */
+
+import {
+  allocValues,
+  type Column,
+  decodeDict,
+  type NumericColumn,
+  numericColumn,
+  stringAt,
+  type Utf8Column,
+  Utf8Builder,
+} from "../../arrow/column.ts";
+import { type DataType, typeEquals, typeToString } from "../../arrow/types.ts";
+import { SpiceError } from "../../errors.ts";
+import type { IntervalValue } from "../../plan/expr.ts";
+import { formatDate, formatInterval, formatTimestamp, parseDate, parseTimestamp } from "../../sql/literals.ts";
+import { type Datum, isScalar, scalar } from "../datum.ts";
+
+const POW10: number[] = Array.from({ length: 39 }, (_, i) => 10 ** i);
+
+/** 10^k as a double. */
+export function pow10(k: number): number {
+  return POW10[k] ?? 10 ** k;
+}
+
+/** Rounds half away from zero. */
+export function roundHalfAway(x: number): number {
+  return x < 0 ? -Math.round(-x) : Math.round(x);
+}
+
+/** Rounds half to even (IEEE nearbyint), as DuckDB casts doubles to integers. */
+export function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/** Formats an unscaled decimal value at a scale ("1.50"). */
+export function formatDecimal(unscaled: number | bigint, scale: number): string {
+  if (typeof unscaled === "bigint" || Math.abs(unscaled) >= 2 ** 53) {
+    const b = BigInt(unscaled);
+    const neg = b < 0n;
+    const digits = (neg ? -b : b).toString().padStart(scale + 1, "0");
+    const s = scale === 0 ? digits : digits.slice(0, -scale) + "." + digits.slice(-scale);
+    return neg ? "-" + s : s;
+  }
+  const neg = unscaled < 0;
+  const digits = String(Math.abs(unscaled)).padStart(scale + 1, "0");
+  const s = scale === 0 ? digits : digits.slice(0, -scale) + "." + digits.slice(-scale);
+  return neg ? "-" + s : s;
+}
+
+/** Formats a double the way DuckDB prints it. */
+export function formatDouble(x: number): string {
+  if (Number.isNaN(x)) return "nan";
+  if (x === Infinity) return "inf";
+  if (x === -Infinity) return "-inf";
+  const s = String(x);
+  return s.replace(/e\+?(-?)(\d)$/, (_m, sign, d) => `e${sign || "+"}${d.padStart(2, "0")}`);
+}
+
+function convertError(v: unknown, to: DataType): SpiceError {
+  return new SpiceError(
+    "EXECUTION",
+    `could not convert ${typeof v === "string" ? `string '${v}'` : String(v)} to ${typeToString(to)}`,
+  );
+}
+
+/** Casts a scalar value (storage form) from one type to another. */
+export function castValue(
+  v: unknown,
+  from: DataType,
+  to: DataType,
+): number | bigint | string | boolean | null | IntervalValue {
+  if (v === null || v === undefined) return null;
+  if (typeEquals(from, to)) return v as number;
+  const col = castColumn(
+    scalarColumn(v, from),
+    to,
+  );
+  if (col.validity && col.validity[0] === 0) return null;
+  if (col.enc === "num") {
+    const x = col.values[0];
+    return to.id === "bool" ? x === 1 : x;
+  }
+  return stringAt(col, 0);
+}
+
+function scalarColumn(v: unknown, t: DataType): Column {
+  if (t.id === "utf8") {
+    const b = new Utf8Builder(1);
+    b.append(String(v));
+    return b.finish();
+  }
+  if (typeof v === "bigint") return numericColumn(t, BigInt64Array.of(v));
+  const arr = allocValues(t, 1);
+  (arr as Float64Array)[0] = typeof v === "boolean" ? (v ? 1 : 0) : Number(v);
+  return numericColumn(t, arr);
+}
+
+/** Casts a datum; scalars stay scalars. */
+export function castDatum(d: Datum, to: DataType): Datum {
+  if (isScalar(d)) {
+    if (d.type.id === "interval") {
+      if (to.id === "utf8") return scalar(to, formatInterval(d.value as IntervalValue));
+      if (to.id === "interval") return d;
+      throw convertError("INTERVAL", to);
+    }
+    return scalar(to, castValue(d.value, d.type, to) as number);
+  }
+  return castColumn(d, to);
+}
+
+/** Casts a column to another type. */
+export function castColumn(c: Column, to: DataType): Column {
+  const from = c.type;
+  if (typeEquals(from, to)) return c;
+  const n = c.length;
+  if (from.id === "null") {
+    const validity = new Uint8Array(n);
+    if (to.id === "utf8") {
+      return { enc: "utf8", type: to, length: n, offsets: new Int32Array(n + 1), data: new Uint8Array(0), validity };
+    }
+    return numericColumn(to, allocValues(to, n), validity);
+  }
+  if (from.id === "utf8") {
+    if (to.id === "utf8") return { ...c, type: to } as Column;
+    return castFromString(c as Utf8Column, to);
+  }
+  if (to.id === "utf8") return castToString(c as NumericColumn);
+  const src = (c as NumericColumn).values;
+  const validity = c.validity;
+  if (src instanceof BigInt64Array) return castWide(c as NumericColumn, to);
+  const out = allocValues(to, n);
+  const f = src as Float64Array;
+  switch (to.id) {
+    case "bool":
+      for (let i = 0; i < n; i++) out[i] = f[i] !== 0 ? 1 : 0;
+      return numericColumn(to, out, validity);
+    case "float64": {
+      const o = out as Float64Array;
+      if (from.id === "decimal") {
+        const div = pow10(from.scale);
+        for (let i = 0; i < n; i++) o[i] = f[i] / div;
+      } else if (from.id === "date32" || from.id === "timestamp") {
+        throw new SpiceError("TYPE", `cannot cast ${typeToString(from)} to DOUBLE`);
+      } else {
+        for (let i = 0; i < n; i++) o[i] = f[i];
+      }
+      return numericColumn(to, o, validity);
+    }
+    case "int32":
+    case "int64": {
+      const o = out as Float64Array | Int32Array;
+      const lim = to.id === "int32" ? 2147483648 : 9223372036854775808;
+      if (from.id === "decimal") {
+        const div = pow10(from.scale);
+        for (let i = 0; i < n; i++) o[i] = roundHalfAway(f[i] / div);
+      } else if (from.id === "float64") {
+        for (let i = 0; i < n; i++) {
+          const x = f[i];
+          if ((validity === null || validity[i]) && !(Math.abs(x) < lim)) throw convertError(x, to);
+          o[i] = roundHalfEven(x);
+        }
+        return numericColumn(to, o, validity);
+      } else if (from.id === "date32" || from.id === "timestamp") {
+        throw new SpiceError("TYPE", `cannot cast ${typeToString(from)} to ${typeToString(to)}`);
+      } else {
+        for (let i = 0; i < n; i++) o[i] = f[i];
+      }
+      // Int32Array stores wrap silently: check the range on the source values.
+      if (to.id === "int32") checkInt32Range(f, from, validity, to);
+      return numericColumn(to, o, validity);
+    }
+    case "decimal": {
+      const o = out as Float64Array;
+      if (from.id === "decimal") {
+        const d = to.scale - from.scale;
+        if (d >= 0) {
+          const m = pow10(d);
+          for (let i = 0; i < n; i++) o[i] = f[i] * m;
+        } else {
+          const m = pow10(-d);
+          for (let i = 0; i < n; i++) o[i] = roundHalfAway(f[i] / m);
+        }
+      } else if (from.id === "float64") {
+        const m = pow10(to.scale);
+        for (let i = 0; i < n; i++) o[i] = roundHalfAway(f[i] * m);
+      } else if (from.id === "int32" || from.id === "int64" || from.id === "bool") {
+        const m = pow10(to.scale);
+        for (let i = 0; i < n; i++) o[i] = f[i] * m;
+      } else {
+        throw new SpiceError("TYPE", `cannot cast ${typeToString(from)} to ${typeToString(to)}`);
+      }
+      checkDecimalRange(o, to, validity);
+      if (to.precision > 18) return numericColumn(to, toBigInt(o), validity);
+      return numericColumn(to, o, validity);
+    }
+    case "timestamp": {
+      if (from.id !== "date32") break;
+      const o = out as Float64Array;
+      for (let i = 0; i < n; i++) o[i] = f[i] * 86400e6;
+      return numericColumn(to, o, validity);
+    }
+    case "date32": {
+      if (from.id !== "timestamp") break;
+      const o = out as Int32Array;
+      for (let i = 0; i < n; i++) o[i] = Math.floor(f[i] / 86400e6);
+      return numericColumn(to, o, validity);
+    }
+  }
+  throw new SpiceError("TYPE", `cannot cast ${typeToString(from)} to ${typeToString(to)}`);
+}
+
+function checkInt32Range(
+  f: Float64Array | Int32Array | Uint8Array,
+  from: DataType,
+  validity: Uint8Array | null,
+  to: DataType,
+): void {
+  if (from.id === "int32" || from.id === "bool") return;
+  const div = from.id === "decimal" ? pow10(from.scale) : 1;
+  for (let i = 0; i < f.length; i++) {
+    if (validity !== null && !validity[i]) continue;
+    const x = roundHalfAway(f[i] / div);
+    if (x > 2147483647 || x < -2147483648) throw convertError(f[i] / div, to);
+  }
+}
+
+function checkDecimalRange(o: Float64Array, to: DataType & { id: "decimal" }, validity: Uint8Array | null): void {
+  const lim = pow10(to.precision);
+  for (let i = 0; i < o.length; i++) {
+    if (validity !== null && !validity[i]) continue;
+    if (!(Math.abs(o[i]) < lim)) {
+      throw new SpiceError(
+        "EXECUTION",
+        `value ${formatDecimal(o[i], to.scale)} does not fit in ${typeToString(to)}`,
+      );
+    }
+  }
+}
+
+function toBigInt(o: Float64Array): BigInt64Array {
+  const out = new BigInt64Array(o.length);
+  for (let i = 0; i < o.length; i++) out[i] = BigInt(o[i]);
+  return out;
+}
+
+function castWide(c: NumericColumn, to: DataType): Column {
+  const src = c.values as BigInt64Array;
+  const n = c.length;
+  const from = c.type as DataType & { id: "decimal" };
+  if (to.id === "decimal") {
+    const d = to.scale - from.scale;
+    const out = new BigInt64Array(n);
+    if (d >= 0) {
+      const m = 10n ** BigInt(d);
+      for (let i = 0; i < n; i++) out[i] = src[i] * m;
+    } else {
+      const m = 10n ** BigInt(-d);
+      for (let i = 0; i < n; i++) {
+        const q = src[i] / m, r = src[i] % m;
+        const twice = (r < 0n ? -r : r) * 2n;
+        out[i] = twice >= m ? q + (src[i] < 0n ? -1n : 1n) : q;
+      }
+    }
+    if (to.precision <= 18) {
+      const f = new Float64Array(n);
+      for (let i = 0; i < n; i++) f[i] = Number(out[i]);
+      return numericColumn(to, f, c.validity);
+    }
+    return numericColumn(to, out, c.validity);
+  }
+  // Other targets: go through doubles (exact enough for ints up to 2^53).
+  const f = new Float64Array(n);
+  for (let i = 0; i < n; i++) f[i] = Number(src[i]);
+  return castColumn(numericColumn({ id: "decimal", precision: 18, scale: from.scale }, f, c.validity), to);
+}
+
+function castToString(c: NumericColumn): Column {
+  const n = c.length;
+  const b = new Utf8Builder(n, 12);
+  const v = c.values;
+  const t = c.type;
+  for (let i = 0; i < n; i++) {
+    if (c.validity && !c.validity[i]) {
+      b.appendNull();
+      continue;
+    }
+    const x = v[i];
+    switch (t.id) {
+      case "bool":
+        b.append(x ? "true" : "false");
+        break;
+      case "decimal":
+        b.append(formatDecimal(x as number, t.scale));
+        break;
+      case "date32":
+        b.append(formatDate(x as number));
+        break;
+      case "timestamp":
+        b.append(formatTimestamp(x as number));
+        break;
+      case "float64":
+        b.append(formatDouble(x as number));
+        break;
+      default:
+        b.append(String(x));
+    }
+  }
+  return b.finish();
+}
+
+function castFromString(c: Utf8Column | Column, to: DataType): Column {
+  const plain = decodeDict(c) as Utf8Column;
+  const n = plain.length;
+  const out = allocValues(to, n);
+  let validity = plain.validity ? plain.validity.slice() : null;
+  for (let i = 0; i < n; i++) {
+    if (validity && !validity[i]) continue;
+    const s = stringAt(plain, i);
+    const t = s.trim();
+    let x: number;
+    switch (to.id) {
+      case "bool": {
+        const l = t.toLowerCase();
+        if (l === "true" || l === "t" || l === "1" || l === "yes" || l === "y") x = 1;
+        else if (l === "false" || l === "f" || l === "0" || l === "no" || l === "n") x = 0;
+        else throw convertError(s, to);
+        break;
+      }
+      case "int32":
+      case "int64": {
+        const num = Number(t);
+        if (t === "" || !Number.isFinite(num)) throw convertError(s, to);
+        x = roundHalfAway(num);
+        if (to.id === "int32" && (x > 2147483647 || x < -2147483648)) throw convertError(s, to);
+        break;
+      }
+      case "float64": {
+        const l = t.toLowerCase();
+        if (l === "nan") x = NaN;
+        else if (l === "inf" || l === "infinity") x = Infinity;
+        else if (l === "-inf" || l === "-infinity") x = -Infinity;
+        else {
+          x = Number(t);
+          if (t === "" || Number.isNaN(x)) throw convertError(s, to);
+        }
+        break;
+      }
+      case "decimal": {
+        const num = Number(t);
+        if (t === "" || !Number.isFinite(num)) throw convertError(s, to);
+        x = decimalFromText(t, to.scale);
+        if (Math.abs(x) >= pow10(to.precision)) throw convertError(s, to);
+        break;
+      }
+      case "date32":
+        x = parseDate(t);
+        break;
+      case "timestamp":
+        x = parseTimestamp(t);
+        break;
+      default:
+        throw new SpiceError("TYPE", `cannot cast VARCHAR to ${typeToString(to)}`);
+    }
+    (out as Float64Array)[i] = x;
+  }
+  if (to.id === "decimal" && to.precision > 18) {
+    return numericColumn(to, toBigInt(out as Float64Array), validity);
+  }
+  validity = validity && validity.every((b) => b === 1) ? null : validity;
+  return numericColumn(to, out, validity);
+}
+
+/** Parses decimal text exactly to an unscaled integer at `scale` (rounding half away). */
+function decimalFromText(t: string, scale: number): number {
+  const m = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/.exec(t);
+  if (!m || m[4]) return roundHalfAway(Number(t) * pow10(scale));
+  const neg = m[1] === "-";
+  const intPart = m[2] || "0";
+  const frac = m[3] ?? "";
+  const kept = (frac + "0".repeat(scale)).slice(0, scale);
+  let v = Number(intPart + kept);
+  const next = frac.length > scale ? Number(frac[scale]) : 0;
+  if (next >= 5) v += 1;
+  return neg ? -v : v;
+}
