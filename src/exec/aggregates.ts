@@ -290,7 +290,8 @@ class AvgAccumulator implements Accumulator {
       }
       validity[g] = 1;
       const sum = s.exact && Math.abs(s.value(g)) >= 2 ** 53 ? Number(s.big(g)) : s.value(g);
-      out[g] = sum / c / this.#scale;
+      // One division, as DuckDB does, so the last digit rounds the same way.
+      out[g] = sum / (c * this.#scale);
     }
     return numericColumn(FLOAT64, out, anyNull ? validity : null);
   }

@@ -96,8 +96,12 @@ class ExprColumns {
   }
 
   #compile(): CompiledExpr[] {
-    // Compiled together so that common subexpressions are evaluated once.
-    return this.#compiled ??= compileExprs(this.#exprs, this.layout);
+    // Compiled together so that common subexpressions are evaluated once;
+    // recompiled only if an expression was registered after the first use.
+    if (this.#compiled === null || this.#compiled.length !== this.#exprs.length) {
+      this.#compiled = compileExprs(this.#exprs, this.layout);
+    }
+    return this.#compiled;
   }
 
   /** The expression's value as a full column. */
@@ -118,7 +122,8 @@ class ExprColumns {
   integers(e: Expr): Float64Array {
     const n = this.batch.numRows;
     const out = new Float64Array(n);
-    const d = this.#compile()[this.add(e)].evaluate(this.batch);
+    const slot = this.add(e);
+    const d = this.#compile()[slot].evaluate(this.batch);
     if (isScalar(d)) {
       const v = d.value;
       out.fill(v === null ? NaN : roundHalfAway(Number(v as number)));
@@ -171,7 +176,9 @@ export function computeWindows(
 /** Calls with equal keys share one sort. */
 function specKey(w: WindowCall): string {
   const parts = w.partitionBy.map(exprKey).join(",");
-  const order = w.orderBy.map((k) => `${exprKey(k.expr)} ${k.asc ? "a" : "d"}${k.nullsFirst ? "f" : "l"}`);
+  const order = w.orderBy.map((k) =>
+    `${exprKey(k.expr)} ${k.asc ? "a" : "d"}${k.nullsFirst ? "f" : "l"}`
+  );
   return `${parts}|${order.join(",")}`;
 }
 
@@ -205,7 +212,16 @@ function buildSpec(w: WindowCall, cols: ExprColumns, n: number): Spec {
     if (partBegin[i] === i) pe = qe = i;
     else if (peerBegin[i] === i) qe = i;
   }
-  return { perm, partBegin, partEnd, peerBegin, peerEnd, orderBy: w.orderBy, orderCols, frames: new Map() };
+  return {
+    perm,
+    partBegin,
+    partEnd,
+    peerBegin,
+    peerEnd,
+    orderBy: w.orderBy,
+    orderCols,
+    frames: new Map(),
+  };
 }
 
 // ---------------------------------------------------------------------------
@@ -215,7 +231,9 @@ function buildSpec(w: WindowCall, cols: ExprColumns, n: number): Spec {
 function framesOf(spec: Spec, frame: WindowFrame | null): Frames {
   const key = frame === null
     ? "default"
-    : `${frame.units}:${frame.start.kind}${frame.start.offset ?? ""}:${frame.end.kind}${frame.end.offset ?? ""}`;
+    : `${frame.units}:${frame.start.kind}${frame.start.offset ?? ""}:${frame.end.kind}${
+      frame.end.offset ?? ""
+    }`;
   let f = spec.frames.get(key);
   if (!f) {
     f = frame === null ? defaultFrames(spec) : explicitFrames(spec, frame);
@@ -280,12 +298,20 @@ function boundPositions(spec: Spec, frame: WindowFrame, b: Bound, isStart: boole
  * key is NULL get their peer group (all NULLs) for an offset bound, and the
  * NULL rows are never inside the offset bound of a non-NULL row (DuckDB).
  */
-function rangeBound(spec: Spec, kind: "preceding" | "following", offset: number, isStart: boolean): Int32Array {
+function rangeBound(
+  spec: Spec,
+  kind: "preceding" | "following",
+  offset: number,
+  isStart: boolean,
+): Int32Array {
   if (spec.orderBy.length !== 1) {
     throw new SpiceError("PLAN", "RANGE with an offset needs exactly one ORDER BY expression");
   }
   if (offset < 0) {
-    throw new SpiceError("INVALID_ARGUMENT", `invalid RANGE ${kind.toUpperCase()} value ${offset}: must not be negative`);
+    throw new SpiceError(
+      "INVALID_ARGUMENT",
+      `invalid RANGE ${kind.toUpperCase()} value ${offset}: must not be negative`,
+    );
   }
   const col = spec.orderCols[0];
   const t = col.type;
@@ -304,7 +330,10 @@ function rangeBound(spec: Spec, kind: "preceding" | "following", offset: number,
       off = Math.round(offset * MICROS_PER_DAY);
       break;
     default:
-      throw new SpiceError("TYPE", `RANGE with an offset needs a numeric or date ORDER BY key, got ${typeToString(t)}`);
+      throw new SpiceError(
+        "TYPE",
+        `RANGE with an offset needs a numeric or date ORDER BY key, got ${typeToString(t)}`,
+      );
   }
   const { perm, partEnd, peerBegin, peerEnd } = spec;
   const n = perm.length;
@@ -330,7 +359,7 @@ function rangeBound(spec: Spec, kind: "preceding" | "following", offset: number,
       }
       const target = key[i] + sign * off;
       // Start: first key >= target (lower bound); end: first key > target (upper bound).
-      if (isStart) while (p < ve && key[p] < target) p++;
+      if (isStart) { while (p < ve && key[p] < target) p++; }
       else while (p < ve && key[p] <= target) p++;
       out[i] = p;
     }
@@ -374,7 +403,9 @@ function computeCall(w: WindowCall, spec: Spec, cols: ExprColumns, n: number): C
     }
     case "cume_dist": {
       const out = new Float64Array(n);
-      for (let i = 0; i < n; i++) out[perm[i]] = (peerEnd[i] - partBegin[i]) / (partEnd[i] - partBegin[i]);
+      for (let i = 0; i < n; i++) {
+        out[perm[i]] = (peerEnd[i] - partBegin[i]) / (partEnd[i] - partBegin[i]);
+      }
       return numericColumn(FLOAT64, out);
     }
     case "ntile":
@@ -399,9 +430,16 @@ function computeCall(w: WindowCall, spec: Spec, cols: ExprColumns, n: number): C
   }
 }
 
-function requireArg(w: WindowCall, k: number, cols: ExprColumns, as: "column" | "integers"): Column | Float64Array {
+function requireArg(
+  w: WindowCall,
+  k: number,
+  cols: ExprColumns,
+  as: "column" | "integers",
+): Column | Float64Array {
   const e = w.args[k];
-  if (!e) throw new SpiceError("PLAN", `${w.fn}() needs at least ${k + 1} argument${k === 0 ? "" : "s"}`);
+  if (!e) {
+    throw new SpiceError("PLAN", `${w.fn}() needs at least ${k + 1} argument${k === 0 ? "" : "s"}`);
+  }
   return as === "column" ? cols.column(e) : cols.integers(e);
 }
 
@@ -418,14 +456,18 @@ function ntile(spec: Spec, buckets: Float64Array, n: number): Column {
       validity[r] = 0;
       continue;
     }
-    if (k <= 0) throw new SpiceError("INVALID_ARGUMENT", "argument for ntile must be greater than zero");
+    if (k <= 0) {
+      throw new SpiceError("INVALID_ARGUMENT", "argument for ntile must be greater than zero");
+    }
     const total = partEnd[i] - partBegin[i];
     if (k > total) k = total;
     const size = Math.floor(total / k);
     const large = total - k * size; // buckets that get one extra row
     const smallStart = large * (size + 1);
     const at = i - partBegin[i];
-    out[r] = at < smallStart ? 1 + Math.floor(at / (size + 1)) : 1 + large + Math.floor((at - smallStart) / size);
+    out[r] = at < smallStart
+      ? 1 + Math.floor(at / (size + 1))
+      : 1 + large + Math.floor((at - smallStart) / size);
   }
   return numericColumn(INT64, out, validity);
 }
@@ -564,9 +606,15 @@ function frameAggregate(w: WindowCall, spec: Spec, cols: ExprColumns, n: number)
     return numericColumn(INT64, out);
   }
   if (x.type.id === "null") return numericColumn(w.type, allocValues(w.type, n), new Uint8Array(n));
-  if (x.enc !== "num" || (x.type.id !== "float64" && x.type.id !== "decimal" && x.type.id !== "int32" &&
-    x.type.id !== "int64")) {
-    throw new SpiceError("TYPE", `${w.fn}() over a window needs a numeric argument, got ${typeToString(x.type)}`);
+  if (
+    x.enc !== "num" ||
+    (x.type.id !== "float64" && x.type.id !== "decimal" && x.type.id !== "int32" &&
+      x.type.id !== "int64")
+  ) {
+    throw new SpiceError(
+      "TYPE",
+      `${w.fn}() over a window needs a numeric argument, got ${typeToString(x.type)}`,
+    );
   }
   const isAvg = w.fn === "avg";
   const validity = new Uint8Array(n);
@@ -578,7 +626,7 @@ function frameAggregate(w: WindowCall, spec: Spec, cols: ExprColumns, n: number)
   const outValidity = anyNull ? validity : null;
   if (x.type.id === "float64") {
     const sums = floatFrameSums(x, perm, begin, end);
-    if (isAvg) for (let i = 0; i < n; i++) sums[i] = sums[i] / frameCount(i);
+    if (isAvg) { for (let i = 0; i < n; i++) sums[i] = sums[i] / frameCount(i); }
     return numericColumn(isAvg ? FLOAT64 : w.type, scatter(sums, perm), outValidity);
   }
   // Integers and unscaled decimals: exact sums.
@@ -620,7 +668,12 @@ function scatter(bySorted: Float64Array, perm: Int32Array): Float64Array {
  * lose the small frame in between; NaN and infinities are counted apart
  * because they cannot be subtracted out of a prefix.
  */
-function floatFrameSums(x: Column, perm: Int32Array, begin: Int32Array, end: Int32Array): Float64Array {
+function floatFrameSums(
+  x: Column,
+  perm: Int32Array,
+  begin: Int32Array,
+  end: Int32Array,
+): Float64Array {
   const n = perm.length;
   const v = (x as NumericColumn).values as Float64Array;
   const valid = x.validity;
@@ -791,7 +844,15 @@ function genericAggregate(w: WindowCall, spec: Spec, cols: ExprColumns, n: numbe
       groupOf[i] = g + 1;
     }
   }
-  const call = { id: w.id, fn, args: w.args, distinct: false, filter: null, type: w.type, name: w.name };
+  const call = {
+    id: w.id,
+    fn,
+    args: w.args,
+    distinct: false,
+    filter: null,
+    type: w.type,
+    name: w.name,
+  };
   const results: Column[] = [];
   const numGroups = gBegin.length;
   for (let g0 = 0; g0 < numGroups;) {

@@ -7,11 +7,11 @@
 
 import assert from "node:assert/strict";
 import { DuckDBInstance } from "@duckdb/node-api";
-import { recordBatch, type RecordBatch } from "../../src/arrow/batch.ts";
+import { type RecordBatch, recordBatch } from "../../src/arrow/batch.ts";
 import { type Column, columnFromValues, type Value, valueAt } from "../../src/arrow/column.ts";
 import {
-  DATE32,
   type DataType,
+  DATE32,
   decimal,
   field,
   FLOAT64,
@@ -22,7 +22,11 @@ import {
   UTF8,
 } from "../../src/arrow/types.ts";
 import { col, type Expr, lit } from "../../src/plan/expr.ts";
-import { aggregateName, aggregateResultType, windowFunctionType } from "../../src/plan/functions.ts";
+import {
+  aggregateName,
+  aggregateResultType,
+  windowFunctionType,
+} from "../../src/plan/functions.ts";
 import type { SortKey, WindowCall, WindowFrame } from "../../src/plan/logical.ts";
 import { layoutOf } from "../../src/exec/expr.ts";
 import { computeWindows } from "../../src/exec/window.ts";
@@ -147,7 +151,11 @@ interface Case {
   readonly frameSql?: string;
 }
 
-const rows = (start: WindowFrame["start"], end: WindowFrame["end"]): WindowFrame => ({ units: "rows", start, end });
+const rows = (start: WindowFrame["start"], end: WindowFrame["end"]): WindowFrame => ({
+  units: "rows",
+  start,
+  end,
+});
 const range = (start: WindowFrame["start"], end: WindowFrame["end"]): WindowFrame => ({
   units: "range",
   start,
@@ -179,7 +187,12 @@ const CASES: readonly Case[] = [
   // lag / lead
   { fn: "lag", args: ["d"], part: ["g"], order: [["rid", "asc"]] },
   { fn: "lag", args: ["s", int(2)], order: [["k", "asc"], ["rid", "asc"]] },
-  { fn: "lead", args: ["f", int(1), { value: 0.5, type: FLOAT64 }], part: ["g"], order: [["k", "desc"], ["rid", "asc"]] },
+  {
+    fn: "lead",
+    args: ["f", int(1), { value: 0.5, type: FLOAT64 }],
+    part: ["g"],
+    order: [["k", "desc"], ["rid", "asc"]],
+  },
   { fn: "lead", args: ["d", int(3), "d"], order: [["rid", "asc"]] },
   { fn: "lag", args: ["dt"], part: ["s"], order: [["rid", "desc"]] },
   { fn: "lag", args: ["bd", int(1)], order: [["rid", "asc"]] },
@@ -187,12 +200,30 @@ const CASES: readonly Case[] = [
   { fn: "lag", args: ["ts", int(0)], order: [["rid", "asc"]] },
   // first / last / nth value
   { fn: "first_value", args: ["s"], part: ["g"], order: [["k", "asc"], ["rid", "asc"]] },
-  { fn: "last_value", args: ["d"], part: ["g"], order: [["k", "asc"], ["rid", "asc"]], frame: rows(UNB, UNB) },
+  {
+    fn: "last_value",
+    args: ["d"],
+    part: ["g"],
+    order: [["k", "asc"], ["rid", "asc"]],
+    frame: rows(UNB, UNB),
+  },
   { fn: "last_value", args: ["f"], order: [["k", "asc"], ["rid", "asc"]] },
-  { fn: "nth_value", args: ["f", int(2)], part: ["g"], order: [["rid", "asc"]], frame: rows(pre(1), fol(2)) },
+  {
+    fn: "nth_value",
+    args: ["f", int(2)],
+    part: ["g"],
+    order: [["rid", "asc"]],
+    frame: rows(pre(1), fol(2)),
+  },
   { fn: "nth_value", args: ["s", int(3)], part: ["g"], order: [["rid", "asc"]] },
   { fn: "first_value", args: ["d"], order: [["rid", "asc"]], frame: rows(fol(2), fol(4)) },
-  { fn: "last_value", args: ["k"], part: ["g"], order: [["k", "asc"]], frame: range(pre(2), fol(1)) },
+  {
+    fn: "last_value",
+    args: ["k"],
+    part: ["g"],
+    order: [["k", "asc"]],
+    frame: range(pre(2), fol(1)),
+  },
   { fn: "first_value", args: ["dt"], order: [["dt", "asc"]], frame: range(pre(3), CUR) },
   { fn: "last_value", args: ["k"], order: [["k", "desc", "first"]], frame: range(CUR, UNB) },
   // aggregates: default frames (peers), whole partitions
@@ -241,7 +272,13 @@ const CASES: readonly Case[] = [
     frameSql: "RANGE BETWEEN INTERVAL 12 HOUR PRECEDING AND INTERVAL 1 DAY FOLLOWING",
   },
   // aggregates without a dedicated pass
-  { fn: "stddev_samp", args: ["f"], part: ["g"], order: [["rid", "asc"]], frame: rows(pre(2), CUR) },
+  {
+    fn: "stddev_samp",
+    args: ["f"],
+    part: ["g"],
+    order: [["rid", "asc"]],
+    frame: rows(pre(2), CUR),
+  },
   { fn: "var_pop", args: ["d"], part: ["g"], order: [["k", "asc"]] },
 ];
 
@@ -274,15 +311,21 @@ function caseSql(c: Case): string {
   const over: string[] = [];
   if (c.part?.length) over.push(`PARTITION BY ${c.part.join(", ")}`);
   if (c.order?.length) {
-    over.push(`ORDER BY ${
-      c.order.map(([e, dir, nulls]) => `${e} ${dir.toUpperCase()} NULLS ${(nulls ?? "last").toUpperCase()}`)
-        .join(", ")
-    }`);
+    over.push(
+      `ORDER BY ${
+        c.order.map(([e, dir, nulls]) =>
+          `${e} ${dir.toUpperCase()} NULLS ${(nulls ?? "last").toUpperCase()}`
+        )
+          .join(", ")
+      }`,
+    );
   }
   if (c.frameSql) over.push(c.frameSql);
   else if (c.frame) {
     over.push(
-      `${c.frame.units.toUpperCase()} BETWEEN ${boundSql(c.frame.start, true)} AND ${boundSql(c.frame.end, false)}`,
+      `${c.frame.units.toUpperCase()} BETWEEN ${boundSql(c.frame.start, true)} AND ${
+        boundSql(c.frame.end, false)
+      }`,
     );
   }
   return `${call} OVER (${over.join(" ")})`;
@@ -364,7 +407,9 @@ Deno.test({
     try {
       await conn.run(`CREATE TABLE t (${TABLE.map((c) => `${c.name} ${c.sqlType}`).join(", ")})`);
       const values = [];
-      for (let i = 0; i < N; i++) values.push(`(${TABLE.map((c) => sqlLiteral(c, c.values[i])).join(", ")})`);
+      for (let i = 0; i < N; i++) {
+        values.push(`(${TABLE.map((c) => sqlLiteral(c, c.values[i])).join(", ")})`);
+      }
       await conn.run(`INSERT INTO t VALUES ${values.join(", ")}`);
 
       // Every call in one computeWindows invocation: calls share sorts and frames.
@@ -401,14 +446,21 @@ Deno.test({
 
 Deno.test("window calls with the same specification agree when computed alone", () => {
   const c: Case = { fn: "sum", args: ["d"], part: ["g"], order: [["k", "asc"]] };
-  const together = computeWindows(BATCH, [caseCall(c, 1), caseCall({ ...c, fn: "count" }, 2)], LAYOUT);
+  const together = computeWindows(
+    BATCH,
+    [caseCall(c, 1), caseCall({ ...c, fn: "count" }, 2)],
+    LAYOUT,
+  );
   const alone = computeWindows(BATCH, [caseCall(c, 1)], LAYOUT);
   for (let i = 0; i < N; i++) assert.deepEqual(valueAt(together[0], i), valueAt(alone[0], i));
 });
 
 Deno.test("an empty batch gives empty columns of the call types", () => {
   const empty = recordBatch(BATCH.schema, TABLE.map((c) => columnFromValues(c.type, [])), 0);
-  const out = computeWindows(empty, [caseCall({ fn: "sum", args: ["d"] }, 1), caseCall({ fn: "rank" }, 2)], LAYOUT);
+  const out = computeWindows(empty, [
+    caseCall({ fn: "sum", args: ["d"] }, 1),
+    caseCall({ fn: "rank" }, 2),
+  ], LAYOUT);
   assert.equal(out[0].length, 0);
   assert.equal(out[0].type.id, "decimal");
   assert.equal(out[1].type.id, "int64");
@@ -416,20 +468,38 @@ Deno.test("an empty batch gives empty columns of the call types", () => {
 
 Deno.test("ntile needs a positive bucket count, RANGE a non-negative offset", () => {
   assert.throws(
-    () => computeWindows(BATCH, [caseCall({ fn: "ntile", args: [int(0)], order: [["rid", "asc"]] }, 1)], LAYOUT),
+    () =>
+      computeWindows(
+        BATCH,
+        [caseCall({ fn: "ntile", args: [int(0)], order: [["rid", "asc"]] }, 1)],
+        LAYOUT,
+      ),
     /greater than zero/,
   );
   const negative: Case = { fn: "count_star", order: [["k", "asc"]], frame: range(pre(-1), CUR) };
   assert.throws(() => computeWindows(BATCH, [caseCall(negative, 1)], LAYOUT), /RANGE PRECEDING/);
-  const twoKeys: Case = { fn: "count_star", order: [["k", "asc"], ["rid", "asc"]], frame: range(pre(1), CUR) };
-  assert.throws(() => computeWindows(BATCH, [caseCall(twoKeys, 1)], LAYOUT), /exactly one ORDER BY/);
+  const twoKeys: Case = {
+    fn: "count_star",
+    order: [["k", "asc"], ["rid", "asc"]],
+    frame: range(pre(1), CUR),
+  };
+  assert.throws(
+    () => computeWindows(BATCH, [caseCall(twoKeys, 1)], LAYOUT),
+    /exactly one ORDER BY/,
+  );
 });
 
 Deno.test("a large partition stays linear: running and sliding sums over 200k rows", () => {
   const n = 200_000;
   const v = new Float64Array(n);
   for (let i = 0; i < n; i++) v[i] = (i * 7919) % 1000;
-  const big = recordBatch(schema([field("x", INT64)]), [{ enc: "num", type: INT64, length: n, values: v, validity: null }]);
+  const big = recordBatch(schema([field("x", INT64)]), [{
+    enc: "num",
+    type: INT64,
+    length: n,
+    values: v,
+    validity: null,
+  }]);
   const x = col(1, INT64, "x");
   const layout = layoutOf([1]);
   const mk = (fn: string, frame: WindowFrame | null, id: number): WindowCall => ({
@@ -450,7 +520,8 @@ Deno.test("a large partition stays linear: running and sliding sums over 200k ro
     mk("row_number", null, 4),
   ], layout);
   const ms = performance.now() - start;
-  assert.ok(ms < 5000, `took ${ms} ms`);
+  // Generous: only a quadratic pass (minutes at this size) should trip it.
+  assert.ok(ms < 15000, `took ${ms} ms`);
   // The running sum at the last row (all peers included) is the total.
   let total = 0;
   for (let i = 0; i < n; i++) total += v[i];

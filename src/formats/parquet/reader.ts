@@ -1,12 +1,19 @@
 /**
  * Reading Parquet files into engine record batches.
  *
- * The footer is decoded by the engine (`metadata.ts`); the pages by
+ * The footer is decoded by the engine (`metadata.ts`), the pages by
  * parquet-wasm. Only the bytes a scan needs are fetched through the
- * `ByteSource`: the footer, the page indexes, and the column chunks of the
- * projected columns in the selected row groups, one row group ahead of the
- * decoder so that I/O overlaps decoding. Decoded batches leave WebAssembly
- * through the Arrow C Data Interface (`ffi.ts`).
+ * `ByteSource`: the footer (unless the caller has the metadata already) and
+ * the column chunks of the projected columns in the selected row groups,
+ * one row group ahead of the decoder so that I/O overlaps decoding.
+ *
+ * Each row group is decoded from a small Parquet file made of just its
+ * fetched chunks and a rewritten footer (`subset.ts`), with parquet-wasm's
+ * synchronous reader: that reader turns corrupt data into an ordinary
+ * exception, where its asynchronous `ParquetFile` traps in a detached task
+ * and takes the process down. Decoded batches leave WebAssembly through the
+ * Arrow C Data Interface (`ffi.ts`), which measured about twice as fast as
+ * going through Arrow IPC.
  *
  * @module
  */

@@ -13,7 +13,7 @@ import { DATE32 } from "../../arrow/types.ts";
 import { isScalar } from "../../exec/datum.ts";
 import { compileExpr } from "../../exec/expr.ts";
 import { valueAt } from "../../arrow/column.ts";
-import { type Expr, isConstant, lit, mapExpr } from "../expr.ts";
+import { andAll, conjuncts, disjuncts, type Expr, exprKey, isConstant, lit, mapExpr, orAll } from "../expr.ts";
 import { type LogicalPlan, planInputs, withInputs } from "../logical.ts";
 import { mapPlanExprs } from "./map_exprs.ts";
 
@@ -52,12 +52,30 @@ export function foldExpr(e: Expr): Expr {
       if (isFalse(x.left)) return x.right;
       if (isFalse(x.right)) return x.left;
       if (isTrue(x.left) || isTrue(x.right)) return lit(true, x.type);
+      const factored = factorOr(x);
+      if (factored) return factored;
     }
     const dateCmp = dateVsTimestamp(x);
     if (dateCmp) return dateCmp;
     if (x.kind !== "literal" && x.kind !== "column" && isConstant(x)) return evaluateConstant(x);
     return x;
   });
+}
+
+/**
+ * `(a AND b) OR (a AND c)` -> `a AND (b OR c)`: pulls conjuncts common to every
+ * branch out of a disjunction, so that a join key hidden in each branch (TPC-H
+ * Q19) becomes a join key.
+ */
+function factorOr(x: Expr): Expr | null {
+  const branches = disjuncts(x).map((d) => conjuncts(d));
+  const keys = branches.map((b) => new Set(b.map(exprKey)));
+  const common = branches[0].filter((c) => keys.every((k) => k.has(exprKey(c))));
+  if (common.length === 0) return null;
+  const commonKeys = new Set(common.map(exprKey));
+  const rests = branches.map((b) => b.filter((c) => !commonKeys.has(exprKey(c))));
+  if (rests.some((r) => r.length === 0)) return andAll(common);
+  return andAll([...common, orAll(rests.map((r) => andAll(r)!))]);
 }
 
 /**
