@@ -21,7 +21,11 @@ for (const q of which) {
     const bs: RecordBatch[] = [];
     for await (const b of r.batches) bs.push(b);
     const d = await ref.rows(sql);
-    const diff = diffResults(canonicalRows(bs), canonicalReference(d.rows, d.types), TPCH_QUERY_ORDERED[q - 1]);
+    const diff = diffResults(
+      canonicalRows(bs),
+      canonicalReference(d.rows, d.types),
+      TPCH_QUERY_ORDERED[q - 1],
+    );
     console.log(`Q${q}: ${diff ? "DIFF " + diff : "ok"}`);
   } catch (e) {
     console.log(`Q${q}: ERROR ${(e as Error).message}`);

@@ -11,10 +11,13 @@ for (const q of which) {
   const t0 = performance.now();
   try {
     const r = await eng.query(TPCH_QUERIES[q - 1]);
-    let rows: unknown[] = [];
+    const rows: unknown[] = [];
     for await (const b of r.batches) rows.push(...batchToRows(b));
-    console.log(`Q${q}: ${rows.length} rows ${(performance.now() - t0).toFixed(0)}ms`, JSON.stringify(rows.slice(0, 2)));
+    console.log(
+      `Q${q}: ${rows.length} rows ${(performance.now() - t0).toFixed(0)}ms`,
+      JSON.stringify(rows.slice(0, 2)),
+    );
   } catch (e) {
-    console.log(`Q${q}: ERROR`, e.code, e.message, e.stack.split("\n").slice(1,4).join(" | "));
+    console.log(`Q${q}: ERROR`, e.code, e.message, e.stack.split("\n").slice(1, 4).join(" | "));
   }
 }

@@ -26,7 +26,11 @@ export interface RecordBatch {
 export const BATCH_SIZE = 65536;
 
 /** Makes a record batch; the row count is taken from the first column unless given. */
-export function recordBatch(schema: Schema, columns: readonly Column[], numRows?: number): RecordBatch {
+export function recordBatch(
+  schema: Schema,
+  columns: readonly Column[],
+  numRows?: number,
+): RecordBatch {
   return { schema, columns, numRows: numRows ?? (columns.length > 0 ? columns[0].length : 0) };
 }
 
@@ -37,7 +41,11 @@ export function emptyBatch(schema: Schema): RecordBatch {
 
 /** Gathers the given rows of every column. */
 export function takeBatch(batch: RecordBatch, indices: Int32Array): RecordBatch {
-  return recordBatch(batch.schema, batch.columns.map((c) => takeColumn(c, indices)), indices.length);
+  return recordBatch(
+    batch.schema,
+    batch.columns.map((c) => takeColumn(c, indices)),
+    indices.length,
+  );
 }
 
 /** Rows [start, start+len) of a batch, sharing buffers. */

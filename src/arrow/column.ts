@@ -241,7 +241,9 @@ export function columnFromValues(type: DataType, values: readonly Value[]): Colu
 /** A column of `n` nulls of the given type. */
 export function nullColumn(type: DataType, n: number): Column {
   const validity = new Uint8Array(n);
-  if (type.id === "utf8") return utf8Column(type, new Int32Array(n + 1), new Uint8Array(0), validity);
+  if (type.id === "utf8") {
+    return utf8Column(type, new Int32Array(n + 1), new Uint8Array(0), validity);
+  }
   return numericColumn(type, allocValues(type, n), validity);
 }
 
@@ -370,7 +372,9 @@ export function concatColumns(cols: readonly Column[]): Column {
       at += c.length;
     }
   }
-  const allDictSame = cols.every((c) => c.enc === "dict" && c.dict === (cols[0] as DictColumn).dict);
+  const allDictSame = cols.every((c) =>
+    c.enc === "dict" && c.dict === (cols[0] as DictColumn).dict
+  );
   if (allDictSame) {
     const idx = new Int32Array(n);
     let at = 0;

@@ -99,7 +99,7 @@ export class GrowableColumn {
         this.#data = nd;
       }
       const d = this.#data!;
-      if (len < 16) for (let k = 0; k < len; k++) d[this.#bytes + k] = data[s + k];
+      if (len < 16) { for (let k = 0; k < len; k++) d[this.#bytes + k] = data[s + k]; }
       else d.set(data.subarray(s, e), this.#bytes);
       this.#bytes += len;
     }
@@ -158,7 +158,12 @@ export class GrowableColumn {
     const n = this.#length;
     const validity = this.#anyNull ? this.#validity.slice(0, n) : null;
     if (this.#string) {
-      return utf8Column(this.type, this.#offsets!.slice(0, n + 1), this.#data!.slice(0, this.#bytes), validity);
+      return utf8Column(
+        this.type,
+        this.#offsets!.slice(0, n + 1),
+        this.#data!.slice(0, this.#bytes),
+        validity,
+      );
     }
     return numericColumn(this.type, this.#values!.slice(0, n) as NumericArray, validity);
   }

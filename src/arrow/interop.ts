@@ -21,8 +21,8 @@ import {
 import { type RecordBatch, recordBatch } from "./batch.ts";
 import {
   BOOL,
-  DATE32,
   type DataType,
+  DATE32,
   decimal,
   type Field,
   FLOAT64,
@@ -224,7 +224,13 @@ export function toArrowData(col: Column): arrow.Data {
       for (let i = 0; i < length; i++) {
         out[i] = BigInt(Number.isFinite(src[i]) ? Math.trunc(src[i]) : 0);
       }
-      return arrow.makeData({ type: type as arrow.Int64, length, nullCount, nullBitmap, data: out });
+      return arrow.makeData({
+        type: type as arrow.Int64,
+        length,
+        nullCount,
+        nullBitmap,
+        data: out,
+      });
     }
     case "decimal":
       return arrow.makeData({
@@ -301,7 +307,9 @@ export function fromArrowData(d: arrow.Data, type: DataType = fromArrowType(d.ty
     case arrow.Type.Int: {
       const vals = d.values as ArrayLike<number | bigint>;
       if (type.id === "int32") {
-        if (vals instanceof Int32Array) return numericColumn(INT32, vals.subarray(off, off + n), validity);
+        if (vals instanceof Int32Array) {
+          return numericColumn(INT32, vals.subarray(off, off + n), validity);
+        }
         const out = new Int32Array(n);
         for (let i = 0; i < n; i++) out[i] = Number(vals[off + i]);
         return numericColumn(INT32, out, validity);
@@ -388,7 +396,7 @@ export function fromArrowData(d: arrow.Data, type: DataType = fromArrowType(d.ty
 /** Converts a (possibly chunked) apache-arrow Vector to one engine column. */
 export function fromArrowVector(v: arrow.Vector): Column {
   if (v.data.length === 1) return fromArrowData(v.data[0]);
-    return concatColumns(v.data.map((d) => fromArrowData(d)));
+  return concatColumns(v.data.map((d) => fromArrowData(d)));
 }
 
 /** Converts an apache-arrow RecordBatch to an engine batch (with an optional target schema). */

@@ -8,7 +8,13 @@
 
 import { type RecordBatch, recordBatch } from "../arrow/batch.ts";
 import type { Schema } from "../arrow/types.ts";
-import type { ScanFilters, ScanPartition, ScanPlan, TableProvider, TableStatistics } from "./provider.ts";
+import type {
+  ScanFilters,
+  ScanPartition,
+  ScanPlan,
+  TableProvider,
+  TableStatistics,
+} from "./provider.ts";
 
 /** An in-memory table. */
 export class MemoryTable implements TableProvider {
@@ -47,7 +53,12 @@ export class MemoryTable implements TableProvider {
       partitions.push({ kind: "memory", label: `batches ${start}..${end}`, data: { start, end } });
       start = end;
     }
-    return Promise.resolve({ partitions: partitions.filter((p) => (p.data as { start: number; end: number }).end > (p.data as { start: number }).start), pruning: "" });
+    return Promise.resolve({
+      partitions: partitions.filter((p) =>
+        (p.data as { start: number; end: number }).end > (p.data as { start: number }).start
+      ),
+      pruning: "",
+    });
   }
 
   async *scan(partition: ScanPartition, projection: readonly number[]): AsyncIterable<RecordBatch> {

@@ -6,7 +6,13 @@
 
 import type { TableProvider } from "./provider.ts";
 
-export type { ScanFilters, ScanPartition, ScanPlan, TableProvider, TableStatistics } from "./provider.ts";
+export type {
+  ScanFilters,
+  ScanPartition,
+  ScanPlan,
+  TableProvider,
+  TableStatistics,
+} from "./provider.ts";
 
 /** Tables the SQL layer can see, by case-insensitive name. */
 export class Catalog {

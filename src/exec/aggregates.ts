@@ -12,9 +12,9 @@
 
 import {
   type Column,
-  numericColumn,
   type NumericArray,
   type NumericColumn,
+  numericColumn,
   stringAt,
 } from "../arrow/column.ts";
 import { GrowableColumn } from "../arrow/growable.ts";
@@ -159,7 +159,13 @@ class SumState {
     this.normalize();
   }
 
-  mergeFrom(groups: Int32Array, hi: Float64Array, lo: Float64Array, count: Float64Array, n: number): void {
+  mergeFrom(
+    groups: Int32Array,
+    hi: Float64Array,
+    lo: Float64Array,
+    count: Float64Array,
+    n: number,
+  ): void {
     for (let i = 0; i < n; i++) {
       const g = groups[i];
       if (g < 0) continue;
@@ -216,7 +222,13 @@ class SumAccumulator implements Accumulator {
   }
   merge(groups: Int32Array, state: readonly Column[], n: number, numGroups: number): void {
     this.#s.ensure(numGroups);
-    this.#s.mergeFrom(groups, f64(state[0]) as Float64Array, f64(state[1]) as Float64Array, f64(state[2]) as Float64Array, n);
+    this.#s.mergeFrom(
+      groups,
+      f64(state[0]) as Float64Array,
+      f64(state[1]) as Float64Array,
+      f64(state[2]) as Float64Array,
+      n,
+    );
   }
   state(numGroups: number): Column[] {
     const s = this.#s;
@@ -255,7 +267,9 @@ class AvgAccumulator implements Accumulator {
   readonly #s: SumState;
   readonly #scale: number;
   constructor(argType: DataType) {
-    this.#s = new SumState(argType.id === "decimal" || argType.id === "int32" || argType.id === "int64");
+    this.#s = new SumState(
+      argType.id === "decimal" || argType.id === "int32" || argType.id === "int64",
+    );
     this.#scale = argType.id === "decimal" ? pow10(argType.scale) : 1;
   }
   update(groups: Int32Array, args: readonly Column[], n: number, numGroups: number): void {
@@ -265,7 +279,13 @@ class AvgAccumulator implements Accumulator {
   }
   merge(groups: Int32Array, state: readonly Column[], n: number, numGroups: number): void {
     this.#s.ensure(numGroups);
-    this.#s.mergeFrom(groups, f64(state[0]) as Float64Array, f64(state[1]) as Float64Array, f64(state[2]) as Float64Array, n);
+    this.#s.mergeFrom(
+      groups,
+      f64(state[0]) as Float64Array,
+      f64(state[1]) as Float64Array,
+      f64(state[2]) as Float64Array,
+      n,
+    );
   }
   state(numGroups: number): Column[] {
     const s = this.#s;
@@ -356,7 +376,9 @@ class MinMaxAccumulator implements Accumulator {
         const g = groups[i];
         if (g < 0 || (valid !== null && !valid[i])) continue;
         const x = v[i];
-        if (!seen[g] || (!isAny && (isMin ? x < this.#wide[g] : x > this.#wide[g]))) this.#wide[g] = x;
+        if (!seen[g] || (!isAny && (isMin ? x < this.#wide[g] : x > this.#wide[g]))) {
+          this.#wide[g] = x;
+        }
         seen[g] = 1;
       }
       return;
@@ -386,7 +408,14 @@ class MinMaxAccumulator implements Accumulator {
         const b = this.#bytes[g];
         if (!validity[g] || !b) out.appendNull();
         else {
-          out.append({ enc: "utf8", type: this.type, length: 1, offsets: Int32Array.of(0, b.length), data: b, validity: null }, 0);
+          out.append({
+            enc: "utf8",
+            type: this.type,
+            length: 1,
+            offsets: Int32Array.of(0, b.length),
+            data: b,
+            validity: null,
+          }, 0);
         }
       }
       return out.finish();

@@ -21,9 +21,16 @@ import { executeSort } from "./operators/sort.ts";
 import { executeEmpty, executeValues } from "./operators/source.ts";
 
 /** Streams the batches of one output partition of `plan`. */
-export function executePlan(plan: PhysicalPlan, partition: number, ctx: TaskContext): AsyncIterable<RecordBatch> {
+export function executePlan(
+  plan: PhysicalPlan,
+  partition: number,
+  ctx: TaskContext,
+): AsyncIterable<RecordBatch> {
   if (partition < 0 || partition >= plan.partitions) {
-    throw new SpiceError("INTERNAL", `partition ${partition} out of range for ${plan.op} (${plan.partitions})`);
+    throw new SpiceError(
+      "INTERNAL",
+      `partition ${partition} out of range for ${plan.op} (${plan.partitions})`,
+    );
   }
   return instrument(plan, dispatch(plan, partition, ctx), ctx);
 }
@@ -65,7 +72,11 @@ function sharedOnce<T>(ctx: TaskContext, key: string, make: () => Promise<T>): P
   return p;
 }
 
-function dispatch(plan: PhysicalPlan, partition: number, ctx: TaskContext): AsyncIterable<RecordBatch> {
+function dispatch(
+  plan: PhysicalPlan,
+  partition: number,
+  ctx: TaskContext,
+): AsyncIterable<RecordBatch> {
   switch (plan.op) {
     case "scan":
       return executeScan(plan, partition, ctx);
@@ -120,8 +131,15 @@ async function* hashJoin(
   let build: BuildSide;
   if (plan.mode === "collect") {
     // Every partition of a broadcast holds all rows: build once per process.
-    build = await sharedOnce(ctx, `join:${plan.id}`, async () =>
-      buildSide(plan, await collect(executePlan(buildPlan, Math.min(partition, buildPlan.partitions - 1), ctx))));
+    build = await sharedOnce(
+      ctx,
+      `join:${plan.id}`,
+      async () =>
+        buildSide(
+          plan,
+          await collect(executePlan(buildPlan, Math.min(partition, buildPlan.partitions - 1), ctx)),
+        ),
+    );
   } else {
     build = buildSide(plan, await collect(executePlan(buildPlan, partition, ctx)));
   }
@@ -133,7 +151,10 @@ async function* nestedLoopJoin(
   partition: number,
   ctx: TaskContext,
 ): AsyncIterable<RecordBatch> {
-  const right = await sharedOnce(ctx, `nlj:${plan.id}`, () =>
-    collect(executePlan(plan.right, Math.min(partition, plan.right.partitions - 1), ctx)));
+  const right = await sharedOnce(
+    ctx,
+    `nlj:${plan.id}`,
+    () => collect(executePlan(plan.right, Math.min(partition, plan.right.partitions - 1), ctx)),
+  );
   yield* executeNestedLoopJoin(plan, right, executePlan(plan.left, partition, ctx), ctx);
 }

@@ -151,10 +151,11 @@ function compileNode(e: Expr, layout: Layout, sub: (e: Expr) => Eval): Eval {
         case "is_not_distinct":
           return (b) => compare(op, l(b), r(b), b.numRows);
         case "||":
-          return (b) => SCALAR_FUNCTIONS.concat_strict([l(b), r(b)], b.numRows, t);
+          return (b) => concatStrict(l(b), r(b), b.numRows, t);
         default:
           return (b) => arithmetic(op, l(b), r(b), t, b.numRows);
       }
+      break;
     }
     case "unary": {
       const a = sub(e.arg);
@@ -194,6 +195,19 @@ function compileNode(e: Expr, layout: Layout, sub: (e: Expr) => Eval): Eval {
   throw new SpiceError("INTERNAL", `cannot compile ${(e as Expr).kind}`);
 }
 
+/** `a || b`: like concat(), but NULL when either side is NULL (SQL's rule for ||). */
+function concatStrict(a: Datum, b: Datum, n: number, t: DataType): Datum {
+  if ((isScalar(a) && a.value === null) || (isScalar(b) && b.value === null)) {
+    return scalar(t, null);
+  }
+  const out = SCALAR_FUNCTIONS.concat([a, b], n, t);
+  const va = isScalar(a) ? null : a.validity, vb = isScalar(b) ? null : b.validity;
+  if (isScalar(out) || (!va && !vb)) return out;
+  const validity = new Uint8Array(n);
+  for (let i = 0; i < n; i++) validity[i] = (va ? va[i] : 1) & (vb ? vb[i] : 1);
+  return { ...(out as Column), validity } as Column;
+}
+
 function compileInList(e: Expr & { kind: "in_list" }, sub: (e: Expr) => Eval): Eval {
   const arg = sub(e.arg);
   const negated = e.negated;
@@ -204,7 +218,9 @@ function compileInList(e: Expr & { kind: "in_list" }, sub: (e: Expr) => Eval): E
     return (b) => {
       const a = arg(b);
       let acc: Datum = scalar(BOOL, false);
-      for (const it of items) acc = logical("or", acc, compare("=", a, it(b), b.numRows), b.numRows);
+      for (const it of items) {
+        acc = logical("or", acc, compare("=", a, it(b), b.numRows), b.numRows);
+      }
       return negated ? not(acc, b.numRows) : acc;
     };
   }
@@ -212,7 +228,9 @@ function compileInList(e: Expr & { kind: "in_list" }, sub: (e: Expr) => Eval): E
   const hasNull = values.some((v) => v === null);
   const nonNull = values.filter((v) => v !== null);
   const isString = e.arg.type.id === "utf8";
-  const numSet = new Set<number>(isString ? [] : nonNull.map((v) => (typeof v === "boolean" ? Number(v) : Number(v))));
+  const numSet = new Set<number>(
+    isString ? [] : nonNull.map((v) => (typeof v === "boolean" ? Number(v) : Number(v))),
+  );
   const strSet = new Set<string>(isString ? nonNull.map(String) : []);
   const finish = (hit: Uint8Array, validity: Uint8Array | null, n: number): Datum => {
     // x IN (...) is NULL when there is no match and the list has a NULL.
@@ -221,7 +239,7 @@ function compileInList(e: Expr & { kind: "in_list" }, sub: (e: Expr) => Eval): E
       v = new Uint8Array(n);
       for (let i = 0; i < n; i++) v[i] = (validity === null || validity[i]) && hit[i] ? 1 : 0;
     }
-    if (negated) for (let i = 0; i < n; i++) hit[i] ^= 1;
+    if (negated) { for (let i = 0; i < n; i++) hit[i] ^= 1; }
     return numericColumn(BOOL, hit, v);
   };
   return (b) => {
@@ -301,7 +319,13 @@ function compileCase(e: Expr & { kind: "case" }, sub: (e: Expr) => Eval): Eval {
 }
 
 /** Builds a column taking row i from branches[choice[i]] (or `other` when -1). */
-function gather(type: DataType, choice: Int32Array, branches: Datum[], other: Datum, n: number): Datum {
+function gather(
+  type: DataType,
+  choice: Int32Array,
+  branches: Datum[],
+  other: Datum,
+  n: number,
+): Datum {
   const all = [...branches, other];
   const pick = (i: number) => (choice[i] < 0 ? branches.length : choice[i]);
   if (type.id === "utf8") {
@@ -313,11 +337,13 @@ function gather(type: DataType, choice: Int32Array, branches: Datum[], other: Da
   const cols = all.map((d) => (isScalar(d) ? null : d as NumericColumn));
   const wide = cols.some((c) => c?.values instanceof BigInt64Array) ||
     all.some((d) => isScalar(d) && typeof d.value === "bigint");
-  const out = wide ? new BigInt64Array(n) : (type.id === "int32" || type.id === "date32"
-    ? new Int32Array(n)
-    : type.id === "bool"
-    ? new Uint8Array(n)
-    : new Float64Array(n));
+  const out = wide
+    ? new BigInt64Array(n)
+    : (type.id === "int32" || type.id === "date32"
+      ? new Int32Array(n)
+      : type.id === "bool"
+      ? new Uint8Array(n)
+      : new Float64Array(n));
   const validity = new Uint8Array(n);
   let anyNull = false;
   for (let i = 0; i < n; i++) {

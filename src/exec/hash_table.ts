@@ -31,7 +31,10 @@ export interface GroupTable {
 
 /** Makes a group table for keys of these types. */
 export function createGroupTable(types: readonly DataType[]): GroupTable {
-  if (types.length === 1 && types[0].id !== "utf8" && !(types[0].id === "decimal" && types[0].precision > 18)) {
+  if (
+    types.length === 1 && types[0].id !== "utf8" &&
+    !(types[0].id === "decimal" && types[0].precision > 18)
+  ) {
     return new NumericGroupTable(types[0]);
   }
   return new GenericGroupTable(types);
@@ -116,8 +119,9 @@ class NumericGroupTable implements GroupTable {
     const t = this.#type;
     let values: NumericArray;
     if (t.id === "int32" || t.id === "date32") values = Int32Array.from(this.#keys.subarray(0, n));
-    else if (t.id === "bool" || t.id === "null") values = Uint8Array.from(this.#keys.subarray(0, n));
-    else values = this.#keys.slice(0, n);
+    else if (t.id === "bool" || t.id === "null") {
+      values = Uint8Array.from(this.#keys.subarray(0, n));
+    } else values = this.#keys.slice(0, n);
     let validity: Uint8Array | null = null;
     if (this.#nullGroup >= 0) {
       validity = new Uint8Array(n).fill(1);
@@ -136,7 +140,9 @@ class GenericGroupTable implements GroupTable {
   readonly #cols: GrowableColumn[];
 
   constructor(types: readonly DataType[]) {
-    this.#cols = types.map((t) => new GrowableColumn(t, 512, t.id === "decimal" && t.precision > 18));
+    this.#cols = types.map((t) =>
+      new GrowableColumn(t, 512, t.id === "decimal" && t.precision > 18)
+    );
   }
 
   get size(): number {
@@ -276,7 +282,9 @@ export class JoinHashTable {
         const bvalid = bkeys[0].validity;
         for (; j >= 0; j = next[j]) {
           if (numeric[j] !== x) continue;
-          if (bvalid !== null && (bvalid[j] === 0) !== (pvalid !== null && pvalid[i] === 0)) continue;
+          if (bvalid !== null && (bvalid[j] === 0) !== (pvalid !== null && pvalid[i] === 0)) {
+            continue;
+          }
           if (m === cap) {
             cap *= 2;
             const np = new Int32Array(cap), nb = new Int32Array(cap);

@@ -14,7 +14,11 @@ import type { ExchangeSource, TaskContext } from "./context.ts";
 import { layoutOf } from "./expr.ts";
 import { Partitioner } from "./partitioner.ts";
 
-type Execute = (plan: PhysicalPlan, partition: number, ctx: TaskContext) => AsyncIterable<RecordBatch>;
+type Execute = (
+  plan: PhysicalPlan,
+  partition: number,
+  ctx: TaskContext,
+) => AsyncIterable<RecordBatch>;
 
 /** Exchanges materialised in memory, per query. */
 export class LocalExchanges implements ExchangeSource {
@@ -50,7 +54,11 @@ export class LocalExchanges implements ExchangeSource {
     const keys = node.op === "repartition" ? node.keys : null;
     await Promise.all(
       Array.from({ length: input.partitions }, async (_, p) => {
-        const partitioner = new Partitioner(keys, layoutOf(input.columns.map((c) => c.id)), outParts);
+        const partitioner = new Partitioner(
+          keys,
+          layoutOf(input.columns.map((c) => c.id)),
+          outParts,
+        );
         for await (const b of this.#execute(input, p, ctx)) {
           if (b.numRows === 0) continue;
           partitioner.split(b).forEach((part, k) => {

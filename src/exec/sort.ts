@@ -22,14 +22,23 @@ type Cmp = (a: number, b: number) => number;
 function dictRanks(c: Column & { enc: "dict" }): Int32Array {
   const d = c.dict;
   const order = Array.from({ length: d.length }, (_, k) => k);
-  order.sort((a, b) => compareBytes(d.data, d.offsets[a], d.offsets[a + 1], d.data, d.offsets[b], d.offsets[b + 1]));
+  order.sort((a, b) =>
+    compareBytes(d.data, d.offsets[a], d.offsets[a + 1], d.data, d.offsets[b], d.offsets[b + 1])
+  );
   const rank = new Int32Array(d.length);
   // Equal strings get equal ranks.
   for (let r = 0; r < order.length; r++) {
     const k = order[r];
     if (r > 0) {
       const p = order[r - 1];
-      const same = compareBytes(d.data, d.offsets[p], d.offsets[p + 1], d.data, d.offsets[k], d.offsets[k + 1]) === 0;
+      const same = compareBytes(
+        d.data,
+        d.offsets[p],
+        d.offsets[p + 1],
+        d.data,
+        d.offsets[k],
+        d.offsets[k + 1],
+      ) === 0;
       rank[k] = same ? rank[p] : r;
     } else rank[k] = 0;
   }
@@ -58,7 +67,8 @@ export function keyComparator(c: Column, order: SortOrder): Cmp {
     base = (a, b) => rank[idx[a]] - rank[idx[b]];
   } else {
     const { data, offsets } = c;
-    base = (a, b) => compareBytes(data, offsets[a], offsets[a + 1], data, offsets[b], offsets[b + 1]);
+    base = (a, b) =>
+      compareBytes(data, offsets[a], offsets[a + 1], data, offsets[b], offsets[b + 1]);
   }
   if (valid === null) return dir === 1 ? base : (a, b) => -base(a, b);
   return (a, b) => {
@@ -85,13 +95,18 @@ export function rowComparator(keys: readonly Column[], orders: readonly SortOrde
 }
 
 /** The permutation of `n` rows that sorts them by the keys (stable). */
-export function sortIndices(keys: readonly Column[], orders: readonly SortOrder[], n: number): Int32Array {
+export function sortIndices(
+  keys: readonly Column[],
+  orders: readonly SortOrder[],
+  n: number,
+): Int32Array {
   const idx = new Int32Array(n);
   for (let i = 0; i < n; i++) idx[i] = i;
   if (keys.length === 0 || n < 2) return idx;
   const k0 = keys[0];
   if (
-    keys.length === 1 && k0.enc === "num" && k0.validity === null && !(k0.values instanceof BigInt64Array)
+    keys.length === 1 && k0.enc === "num" && k0.validity === null &&
+    !(k0.values instanceof BigInt64Array)
   ) {
     return sortSingleNumeric(k0.values as Float64Array, orders[0].asc, n);
   }
@@ -102,7 +117,11 @@ export function sortIndices(keys: readonly Column[], orders: readonly SortOrder[
 }
 
 /** Sorts by one numeric key via a typed-array sort of (value, index) pairs packed in doubles. */
-function sortSingleNumeric(v: Float64Array | Int32Array | Uint8Array, asc: boolean, n: number): Int32Array {
+function sortSingleNumeric(
+  v: Float64Array | Int32Array | Uint8Array,
+  asc: boolean,
+  n: number,
+): Int32Array {
   // Rank values, then counting-sort-free approach: sort indices of a Float64 copy.
   const vals = new Float64Array(n);
   for (let i = 0; i < n; i++) vals[i] = v[i];
@@ -114,7 +133,12 @@ function sortSingleNumeric(v: Float64Array | Int32Array | Uint8Array, asc: boole
 }
 
 /** The first `k` rows of the sorted order (top-k), without sorting everything when k is small. */
-export function topKIndices(keys: readonly Column[], orders: readonly SortOrder[], n: number, k: number): Int32Array {
+export function topKIndices(
+  keys: readonly Column[],
+  orders: readonly SortOrder[],
+  n: number,
+  k: number,
+): Int32Array {
   if (k >= n || k > 4096) return sortIndices(keys, orders, n).subarray(0, Math.min(k, n));
   const cmp = rowComparator(keys, orders);
   // Binary max-heap of the best k seen so far (the worst at the top).

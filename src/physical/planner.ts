@@ -29,7 +29,10 @@ export interface PhysicalOptions {
 }
 
 /** Plans a logical plan. */
-export function createPhysicalPlan(plan: LogicalPlan, opts: PhysicalOptions): Promise<PhysicalPlan> {
+export function createPhysicalPlan(
+  plan: LogicalPlan,
+  opts: PhysicalOptions,
+): Promise<PhysicalPlan> {
   return new PhysicalPlanner(opts).plan(plan);
 }
 
@@ -86,7 +89,15 @@ class PhysicalPlanner {
         }
         let input = await this.plan(p.input);
         if (input.partitions > 1 && fetch !== null) {
-          input = { op: "limit", id: this.#id(), input, skip: 0, fetch, columns: input.columns, partitions: input.partitions };
+          input = {
+            op: "limit",
+            id: this.#id(),
+            input,
+            skip: 0,
+            fetch,
+            columns: input.columns,
+            partitions: input.partitions,
+          };
         }
         return this.#limit(input, p.skip, p.fetch);
       }
@@ -115,11 +126,12 @@ class PhysicalPlanner {
     // Provider filters use the provider's column index as the column id.
     const filters = p.filters
       .filter((f) => [...exprColumns(f)].every((id) => byId.has(id)))
-      .map((f) =>
-        mapExpr(f, (x) => (x.kind === "column" ? { ...x, id: byId.get(x.id)! } : x))
-      );
+      .map((f) => mapExpr(f, (x) => (x.kind === "column" ? { ...x, id: byId.get(x.id)! } : x)));
     const scanPlan = await p.provider.planScan(filters, this.opts.targetPartitions);
-    const partitions = Math.max(1, Math.min(this.opts.targetPartitions, scanPlan.partitions.length));
+    const partitions = Math.max(
+      1,
+      Math.min(this.opts.targetPartitions, scanPlan.partitions.length),
+    );
     return {
       op: "scan",
       id: this.#id(),
@@ -144,23 +156,53 @@ class PhysicalPlanner {
 
   #limit(input: PhysicalPlan, skip: number, fetch: number | null): PhysicalPlan {
     const one = this.#coalesce(input);
-    return { op: "limit", id: this.#id(), input: one, skip, fetch, columns: one.columns, partitions: 1 };
+    return {
+      op: "limit",
+      id: this.#id(),
+      input: one,
+      skip,
+      fetch,
+      columns: one.columns,
+      partitions: 1,
+    };
   }
 
-  #sort(p: LogicalPlan & { kind: "sort" }, input: PhysicalPlan, fetch: number | null): PhysicalPlan {
+  #sort(
+    p: LogicalPlan & { kind: "sort" },
+    input: PhysicalPlan,
+    fetch: number | null,
+  ): PhysicalPlan {
     let out = input;
     if (input.partitions > 1) {
-      out = { op: "sort", id: this.#id(), input, keys: p.keys, fetch, columns: input.columns, partitions: input.partitions };
+      out = {
+        op: "sort",
+        id: this.#id(),
+        input,
+        keys: p.keys,
+        fetch,
+        columns: input.columns,
+        partitions: input.partitions,
+      };
       out = this.#coalesce(out);
     }
-    return { op: "sort", id: this.#id(), input: out, keys: p.keys, fetch, columns: out.columns, partitions: 1 };
+    return {
+      op: "sort",
+      id: this.#id(),
+      input: out,
+      keys: p.keys,
+      fetch,
+      columns: out.columns,
+      partitions: 1,
+    };
   }
 
   #aggregate(p: LogicalPlan & { kind: "aggregate" }, input: PhysicalPlan): PhysicalPlan {
     const columns = outputColumns(p);
     const P = this.opts.targetPartitions;
     const keyCols = (cols: readonly OutputColumn[], n: number) =>
-      cols.slice(0, n).map((c) => ({ kind: "column", id: c.id, type: c.type, name: c.name }) as Expr);
+      cols.slice(0, n).map((c) =>
+        ({ kind: "column", id: c.id, type: c.type, name: c.name }) as Expr
+      );
     const single = (inp: PhysicalPlan): PhysicalPlan => ({
       op: "aggregate",
       id: this.#id(),
@@ -180,10 +222,24 @@ class PhysicalPlanner {
       return single(this.#repartition(input, p.groupBy.map((g) => g.expr), P));
     }
     // Partial state columns: keys (+ grouping id), then each aggregate's state.
-    const partialCols: OutputColumn[] = p.groupBy.map((g) => ({ id: g.id, name: g.name, type: g.expr.type, nullable: true }));
-    if (p.groupingId !== null) partialCols.push({ id: p.groupingId, name: "__grouping_id", type: INT64, nullable: false });
+    const partialCols: OutputColumn[] = p.groupBy.map((g) => ({
+      id: g.id,
+      name: g.name,
+      type: g.expr.type,
+      nullable: true,
+    }));
+    if (p.groupingId !== null) {
+      partialCols.push({ id: p.groupingId, name: "__grouping_id", type: INT64, nullable: false });
+    }
     for (const a of p.aggregates) {
-      for (const t of stateTypes(a)) partialCols.push({ id: this.opts.ids.next(), name: `${a.name}_state`, type: t, nullable: true });
+      for (const t of stateTypes(a)) {
+        partialCols.push({
+          id: this.opts.ids.next(),
+          name: `${a.name}_state`,
+          type: t,
+          nullable: true,
+        });
+      }
     }
     const partial: PhysicalPlan = {
       op: "aggregate",
@@ -198,7 +254,9 @@ class PhysicalPlanner {
       partitions: input.partitions,
     };
     const nKeys = p.groupBy.length + (p.groupingId !== null ? 1 : 0);
-    const exchanged = nKeys === 0 ? this.#coalesce(partial) : this.#repartition(partial, keyCols(partialCols, nKeys), P);
+    const exchanged = nKeys === 0
+      ? this.#coalesce(partial)
+      : this.#repartition(partial, keyCols(partialCols, nKeys), P);
     return {
       op: "aggregate",
       id: this.#id(),
@@ -294,8 +352,9 @@ class PhysicalPlanner {
     );
     let inp: PhysicalPlan;
     if (input.partitions === 1) inp = input;
-    else if (same && first.length > 0) inp = this.#repartition(input, first, this.opts.targetPartitions);
-    else inp = this.#coalesce(input);
+    else if (same && first.length > 0) {
+      inp = this.#repartition(input, first, this.opts.targetPartitions);
+    } else inp = this.#coalesce(input);
     return {
       op: "window",
       id: this.#id(),

@@ -8,8 +8,8 @@
 
 import {
   BOOL,
-  DATE32,
   type DataType,
+  DATE32,
   decimal,
   FLOAT64,
   INT32,
@@ -81,7 +81,10 @@ export function binarySignature(op: BinaryOp, l: DataType, r: DataType): BinaryS
     case "or":
       for (const t of [l, r]) {
         if (t.id !== "bool" && t.id !== "null") {
-          throw new SpiceError("TYPE", `${op.toUpperCase()} needs BOOLEAN operands, got ${typeToString(t)}`);
+          throw new SpiceError(
+            "TYPE",
+            `${op.toUpperCase()} needs BOOLEAN operands, got ${typeToString(t)}`,
+          );
         }
       }
       return { left: BOOL, right: BOOL, result: BOOL };
@@ -111,12 +114,8 @@ function arithmeticSignature(op: BinaryOp, l: DataType, r: DataType): BinarySign
   if (l.id === "date32" || l.id === "timestamp" || r.id === "date32" || r.id === "timestamp") {
     return temporalSignature(op, l, r);
   }
-  if (l.id === "utf8" || r.id === "utf8") {
-    // '1' + 2: DuckDB casts the string to the other operand's type.
-    if (l.id === "utf8" && isNumeric(r)) l = r;
-    else if (r.id === "utf8" && isNumeric(l)) r = l;
-    else throw typeError(op, l, r);
-  }
+  // Strings take part only as literals, which the binder has already cast.
+  if (l.id === "utf8" || r.id === "utf8") throw typeError(op, l, r);
   if (!isNumeric(l) || !isNumeric(r)) throw typeError(op, l, r);
   if (op === "/") return { left: FLOAT64, right: FLOAT64, result: FLOAT64 };
   if (l.id === "float64" || r.id === "float64") {

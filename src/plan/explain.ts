@@ -37,7 +37,11 @@ export function exprToString(e: Expr): string {
       }
     }
     case "binary": {
-      const op = e.op === "is_distinct" ? "IS DISTINCT FROM" : e.op === "is_not_distinct" ? "IS NOT DISTINCT FROM" : e.op.toUpperCase();
+      const op = e.op === "is_distinct"
+        ? "IS DISTINCT FROM"
+        : e.op === "is_not_distinct"
+        ? "IS NOT DISTINCT FROM"
+        : e.op.toUpperCase();
       return `(${exprToString(e.left)} ${op} ${exprToString(e.right)})`;
     }
     case "unary":
@@ -61,15 +65,17 @@ export function exprToString(e: Expr): string {
     case "call":
       return `${e.fn}(${e.args.map(exprToString).join(", ")})`;
     case "case":
-      return `CASE ${e.whens.map(([w, t]) => `WHEN ${exprToString(w)} THEN ${exprToString(t)}`).join(" ")}${
-        e.otherwise ? ` ELSE ${exprToString(e.otherwise)}` : ""
-      } END`;
+      return `CASE ${
+        e.whens.map(([w, t]) => `WHEN ${exprToString(w)} THEN ${exprToString(t)}`).join(" ")
+      }${e.otherwise ? ` ELSE ${exprToString(e.otherwise)}` : ""} END`;
     case "in_list":
-      return `${exprToString(e.arg)}${e.negated ? " NOT" : ""} IN (${e.list.map(exprToString).join(", ")})`;
+      return `${exprToString(e.arg)}${e.negated ? " NOT" : ""} IN (${
+        e.list.map(exprToString).join(", ")
+      })`;
     case "like":
-      return `${exprToString(e.arg)}${e.negated ? " NOT" : ""} ${e.caseInsensitive ? "ILIKE" : "LIKE"} ${
-        exprToString(e.pattern)
-      }`;
+      return `${exprToString(e.arg)}${e.negated ? " NOT" : ""} ${
+        e.caseInsensitive ? "ILIKE" : "LIKE"
+      } ${exprToString(e.pattern)}`;
   }
   return "?";
 }
@@ -91,19 +97,31 @@ function logicalLine(p: LogicalPlan): string {
     case "aggregate":
       return `Aggregate: groupBy=[${p.groupBy.map((g) => exprToString(g.expr)).join(", ")}]${
         p.groupingSets ? ` sets=${JSON.stringify(p.groupingSets)}` : ""
-      } aggr=[${p.aggregates.map((a) => `${a.fn}(${a.distinct ? "DISTINCT " : ""}${a.args.map(exprToString).join(", ")})`).join(", ")}]`;
+      } aggr=[${
+        p.aggregates.map((a) =>
+          `${a.fn}(${a.distinct ? "DISTINCT " : ""}${a.args.map(exprToString).join(", ")})`
+        ).join(", ")
+      }]`;
     case "join":
       return `${p.joinKind[0].toUpperCase()}${p.joinKind.slice(1)}Join: on=[${
         p.on.map(([a, b]) => `${exprToString(a)} = ${exprToString(b)}`).join(", ")
       }]${p.filter ? ` filter=${exprToString(p.filter)}` : ""}${p.nullAware ? " null_aware" : ""}`;
     case "sort":
-      return `Sort: ${p.keys.map((k) => `${exprToString(k.expr)} ${k.asc ? "ASC" : "DESC"} NULLS ${k.nullsFirst ? "FIRST" : "LAST"}`).join(", ")}`;
+      return `Sort: ${
+        p.keys.map((k) =>
+          `${exprToString(k.expr)} ${k.asc ? "ASC" : "DESC"} NULLS ${
+            k.nullsFirst ? "FIRST" : "LAST"
+          }`
+        ).join(", ")
+      }`;
     case "limit":
       return `Limit: skip=${p.skip} fetch=${p.fetch ?? "none"}`;
     case "union":
       return `Union: ${p.inputs.length} inputs`;
     case "window":
-      return `Window: ${p.windows.map((w) => `${w.fn}(${w.args.map(exprToString).join(", ")})`).join(", ")}`;
+      return `Window: ${
+        p.windows.map((w) => `${w.fn}(${w.args.map(exprToString).join(", ")})`).join(", ")
+      }`;
     case "max_one_row":
       return "MaxOneRow";
   }
@@ -119,7 +137,9 @@ export function formatLogical(p: LogicalPlan, indent = 0): string {
 function physicalLine(p: PhysicalPlan): string {
   switch (p.op) {
     case "scan":
-      return `ScanExec: ${p.table} projection=[${p.columns.map((c) => c.name).join(", ")}] partitions=${p.partitions}${
+      return `ScanExec: ${p.table} projection=[${
+        p.columns.map((c) => c.name).join(", ")
+      }] partitions=${p.partitions}${
         p.filters.length ? ` pruning_filters=${p.filters.length}` : ""
       }${p.pruning ? ` ${p.pruning}` : ""}`;
     case "values":
@@ -129,17 +149,25 @@ function physicalLine(p: PhysicalPlan): string {
     case "filter":
       return `FilterExec: ${exprToString(p.predicate)}`;
     case "project":
-      return `ProjectionExec: ${p.items.map((i) => `${exprToString(i.expr)} AS ${i.name}`).join(", ")}`;
+      return `ProjectionExec: ${
+        p.items.map((i) => `${exprToString(i.expr)} AS ${i.name}`).join(", ")
+      }`;
     case "aggregate":
-      return `AggregateExec: mode=${p.mode} groupBy=[${p.groupBy.map((g) => exprToString(g.expr)).join(", ")}] aggr=[${
-        p.aggregates.map((a) => `${a.fn}(${a.distinct ? "DISTINCT " : ""}${a.args.map(exprToString).join(", ")})`).join(", ")
+      return `AggregateExec: mode=${p.mode} groupBy=[${
+        p.groupBy.map((g) => exprToString(g.expr)).join(", ")
+      }] aggr=[${
+        p.aggregates.map((a) =>
+          `${a.fn}(${a.distinct ? "DISTINCT " : ""}${a.args.map(exprToString).join(", ")})`
+        ).join(", ")
       }]`;
     case "hash_join":
       return `HashJoinExec: mode=${p.mode} kind=${p.kind} build=${p.buildSide} on=[${
         p.on.map(([a, b]) => `${exprToString(a)} = ${exprToString(b)}`).join(", ")
       }]${p.filter ? ` filter=${exprToString(p.filter)}` : ""}`;
     case "nested_loop_join":
-      return `NestedLoopJoinExec: kind=${p.kind}${p.filter ? ` filter=${exprToString(p.filter)}` : ""}`;
+      return `NestedLoopJoinExec: kind=${p.kind}${
+        p.filter ? ` filter=${exprToString(p.filter)}` : ""
+      }`;
     case "sort":
       return `SortExec: ${p.fetch !== null ? `TopK(fetch=${p.fetch}) ` : ""}[${
         p.keys.map((k) => `${exprToString(k.expr)} ${k.asc ? "ASC" : "DESC"}`).join(", ")
@@ -155,7 +183,11 @@ function physicalLine(p: PhysicalPlan): string {
     case "max_one_row":
       return "MaxOneRowExec";
     case "repartition":
-      return `RepartitionExec: ${p.keys ? `Hash([${p.keys.map(exprToString).join(", ")}], ${p.partitions})` : `RoundRobin(${p.partitions})`}`;
+      return `RepartitionExec: ${
+        p.keys
+          ? `Hash([${p.keys.map(exprToString).join(", ")}], ${p.partitions})`
+          : `RoundRobin(${p.partitions})`
+      }`;
     case "coalesce":
       return "CoalescePartitionsExec";
     case "broadcast":
@@ -181,9 +213,9 @@ export function formatPhysical(
 ): string {
   const f = figures?.get(p.id);
   const m = f
-    ? `, metrics=[output_rows=${f.rows}, output_batches=${f.batches}, elapsed=${f.elapsedMs.toFixed(1)}ms${
-      f.extra ? `, ${f.extra}` : ""
-    }]`
+    ? `, metrics=[output_rows=${f.rows}, output_batches=${f.batches}, elapsed=${
+      f.elapsedMs.toFixed(1)
+    }ms${f.extra ? `, ${f.extra}` : ""}]`
     : "";
   const lines = ["  ".repeat(indent) + physicalLine(p) + m];
   for (const c of physicalInputs(p)) lines.push(formatPhysical(c, figures, indent + 1));

@@ -213,7 +213,13 @@ const BOOL_TYPE: DataType = { id: "bool" };
 /** ANDs predicates together (null for none). */
 export function andAll(preds: readonly Expr[]): Expr | null {
   if (preds.length === 0) return null;
-  return preds.reduce((a, b) => ({ kind: "binary", op: "and", left: a, right: b, type: BOOL_TYPE }));
+  return preds.reduce((a, b) => ({
+    kind: "binary",
+    op: "and",
+    left: a,
+    right: b,
+    type: BOOL_TYPE,
+  }));
 }
 
 /** ORs predicates together. */

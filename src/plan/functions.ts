@@ -8,8 +8,8 @@
 
 import {
   BOOL,
-  DATE32,
   type DataType,
+  DATE32,
   decimal,
   FLOAT64,
   INT32,
@@ -160,10 +160,14 @@ const DEFS: Record<string, FunctionDef> = {
   split_part: { min: 3, max: 3, resolve: () => ({ args: [UTF8, UTF8, INT64], result: UTF8 }) },
   // conditional
   coalesce: { min: 1, max: 255, resolve: variadicCommon("coalesce") },
-  nullif: { min: 2, max: 2, resolve: (a) => {
-    const t = requireCommonType(a[0], a[1], "nullif() over");
-    return { args: [t, t], result: a[0].id === "null" ? t : t };
-  } },
+  nullif: {
+    min: 2,
+    max: 2,
+    resolve: (a) => {
+      const t = requireCommonType(a[0], a[1], "nullif() over");
+      return { args: [t, t], result: a[0].id === "null" ? t : t };
+    },
+  },
   greatest: { min: 1, max: 255, resolve: variadicCommon("greatest") },
   least: { min: 1, max: 255, resolve: variadicCommon("least") },
   // dates
@@ -277,7 +281,10 @@ export function aggregateResultType(fn: string, arg: DataType | null): DataType 
       if (arg?.id === "bool") return BOOL;
       break;
   }
-  throw new SpiceError("TYPE", `${fn}() is not defined for ${arg ? typeToString(arg) : "no argument"}`);
+  throw new SpiceError(
+    "TYPE",
+    `${fn}() is not defined for ${arg ? typeToString(arg) : "no argument"}`,
+  );
 }
 
 /** Aggregate names the engine knows, with aliases resolved. */

@@ -39,8 +39,14 @@ export type JoinKind = "inner" | "left" | "right" | "full" | "semi" | "anti" | "
 /** A window frame. Offsets are row counts (ROWS) or values (RANGE); null is UNBOUNDED. */
 export interface WindowFrame {
   readonly units: "rows" | "range";
-  readonly start: { readonly kind: "unbounded" | "current" | "preceding" | "following"; readonly offset?: number };
-  readonly end: { readonly kind: "unbounded" | "current" | "preceding" | "following"; readonly offset?: number };
+  readonly start: {
+    readonly kind: "unbounded" | "current" | "preceding" | "following";
+    readonly offset?: number;
+  };
+  readonly end: {
+    readonly kind: "unbounded" | "current" | "preceding" | "following";
+    readonly offset?: number;
+  };
 }
 
 /** One window function call in a Window node. */
@@ -157,7 +163,12 @@ export function outputColumns(p: LogicalPlan): readonly OutputColumn[] {
         cols.push({ id: a.id, name: a.name, type: a.type, nullable: true });
       }
       if (p.groupingId !== null) {
-        cols.push({ id: p.groupingId, name: "__grouping_id", type: { id: "int64" }, nullable: false });
+        cols.push({
+          id: p.groupingId,
+          name: "__grouping_id",
+          type: { id: "int64" },
+          nullable: false,
+        });
       }
       return cols;
     }

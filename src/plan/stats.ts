@@ -35,6 +35,7 @@ export function selectivity(e: Expr): number {
         default:
           return 0.5;
       }
+      break;
     case "like":
       return e.negated ? 0.9 : 0.15;
     case "in_list":
@@ -60,7 +61,10 @@ export function estimateRows(p: LogicalPlan): number {
     case "empty":
       return p.oneRow ? 1 : 0;
     case "filter":
-      return Math.max(1, estimateRows(p.input) * conjuncts(p.predicate).reduce((s, f) => s * selectivity(f), 1));
+      return Math.max(
+        1,
+        estimateRows(p.input) * conjuncts(p.predicate).reduce((s, f) => s * selectivity(f), 1),
+      );
     case "project":
     case "sort":
     case "window":
@@ -72,7 +76,11 @@ export function estimateRows(p: LogicalPlan): number {
     case "aggregate": {
       if (p.groupBy.length === 0) return 1;
       const n = estimateRows(p.input);
-      return Math.max(1, Math.min(n, n / Math.pow(4, Math.max(0, 3 - p.groupBy.length))) * (p.groupingSets?.length ?? 1));
+      return Math.max(
+        1,
+        Math.min(n, n / Math.pow(4, Math.max(0, 3 - p.groupBy.length))) *
+          (p.groupingSets?.length ?? 1),
+      );
     }
     case "union":
       return p.inputs.reduce((s, i) => s + estimateRows(i), 0);

@@ -46,7 +46,11 @@ export async function* mergeStreams<T>(streams: AsyncIterable<T>[]): AsyncIterab
 }
 
 /** Executes a plan locally. */
-export function runLocal(plan: PhysicalPlan, catalog: Catalog, opts: RunOptions): AsyncIterable<RecordBatch> {
+export function runLocal(
+  plan: PhysicalPlan,
+  catalog: Catalog,
+  opts: RunOptions,
+): AsyncIterable<RecordBatch> {
   const ctx: TaskContext = {
     signal: opts.signal,
     catalog,

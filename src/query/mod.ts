@@ -14,10 +14,10 @@ import type { Catalog } from "../catalog/mod.ts";
 import { MetricsSink } from "../exec/context.ts";
 import { SpiceError } from "../errors.ts";
 import { IdGen } from "../plan/builder.ts";
-import { type NodeFigures, formatLogical, formatPhysical } from "../plan/explain.ts";
+import { formatLogical, formatPhysical, type NodeFigures } from "../plan/explain.ts";
 import type { LogicalPlan } from "../plan/logical.ts";
 import { optimize } from "../plan/optimizer.ts";
-import { physicalSchema, type PhysicalPlan } from "../physical/plan.ts";
+import { type PhysicalPlan, physicalSchema } from "../physical/plan.ts";
 import { createPhysicalPlan } from "../physical/planner.ts";
 import { Binder, type Parameters } from "../sql/binder.ts";
 import { parseSql } from "../sql/parser.ts";
@@ -25,7 +25,10 @@ import { runLocal } from "./local_runner.ts";
 
 /** Runs a physical plan somewhere and streams the root's batches. */
 export interface PlanRunner {
-  run(plan: PhysicalPlan, opts: { signal: AbortSignal; metrics: MetricsSink; queryId: string }): AsyncIterable<RecordBatch>;
+  run(
+    plan: PhysicalPlan,
+    opts: { signal: AbortSignal; metrics: MetricsSink; queryId: string },
+  ): AsyncIterable<RecordBatch>;
   /** Extra per-node text for EXPLAIN ANALYZE (e.g. tasks per executor). */
   describe?(queryId: string): ReadonlyMap<number, string>;
 }
@@ -79,7 +82,12 @@ export class QueryEngine {
     this.catalog = catalog;
     this.options = { ...DEFAULT_ENGINE_OPTIONS, ...options };
     this.#runner = runner ?? {
-      run: (plan, o) => runLocal(plan, catalog, { signal: o.signal, batchSize: this.options.batchSize, metrics: o.metrics }),
+      run: (plan, o) =>
+        runLocal(plan, catalog, {
+          signal: o.signal,
+          batchSize: this.options.batchSize,
+          metrics: o.metrics,
+        }),
     };
   }
 
@@ -120,7 +128,11 @@ export class QueryEngine {
     };
   }
 
-  async #explain(planned: PlannedQuery, signal: AbortSignal, queryId: string): Promise<QueryResult> {
+  async #explain(
+    planned: PlannedQuery,
+    signal: AbortSignal,
+    queryId: string,
+  ): Promise<QueryResult> {
     const schema: Schema = {
       fields: [
         { name: "plan_type", type: UTF8, nullable: false },
@@ -132,7 +144,9 @@ export class QueryEngine {
       const metrics = new MetricsSink();
       const t0 = performance.now();
       let rows = 0;
-      for await (const b of this.#runner.run(planned.physical, { signal, metrics, queryId })) rows += b.numRows;
+      for await (const b of this.#runner.run(planned.physical, { signal, metrics, queryId })) {
+        rows += b.numRows;
+      }
       const extra = this.#runner.describe?.(queryId);
       const figures = new Map<number, NodeFigures>(
         metrics.entries().map(([id, m]) => [id, { ...m, extra: extra?.get(id) }]),
@@ -142,12 +156,20 @@ export class QueryEngine {
     } else {
       physicalText = formatPhysical(planned.physical);
     }
-    const types = planned.analyze ? ["logical_plan", "physical_plan_with_metrics"] : ["logical_plan", "physical_plan"];
+    const types = planned.analyze
+      ? ["logical_plan", "physical_plan_with_metrics"]
+      : ["logical_plan", "physical_plan"];
     const batch = recordBatch(schema, [
       columnFromValues(UTF8, types),
       columnFromValues(UTF8, [formatLogical(planned.logical), physicalText]),
     ]);
-    return { schema, batches: (async function* () { yield batch; })(), plan: planned.physical };
+    return {
+      schema,
+      batches: (async function* () {
+        yield batch;
+      })(),
+      plan: planned.physical,
+    };
   }
 }
 

@@ -10,8 +10,8 @@
 import type { Value } from "../arrow/column.ts";
 import {
   BOOL,
-  DATE32,
   type DataType,
+  DATE32,
   decimal,
   FLOAT64,
   INT32,
@@ -62,7 +62,13 @@ import {
   type WindowFrame,
 } from "../plan/logical.ts";
 import { decorrelate, outerReferences } from "./decorrelate.ts";
-import { normaliseUnit, parseDate, parseInterval, parseNumber, parseTimestamp } from "./literals.ts";
+import {
+  normaliseUnit,
+  parseDate,
+  parseInterval,
+  parseNumber,
+  parseTimestamp,
+} from "./literals.ts";
 import { type Ast, payload, variant } from "./parser.ts";
 import { Scope, type ScopeColumn } from "./scope.ts";
 
@@ -94,8 +100,17 @@ class AggregateRegistry {
   readonly calls: AggregateCall[] = [];
   #byKey = new Map<string, AggregateCall>();
   constructor(readonly ids: IdGen) {}
-  add(fn: AggFn, args: Expr[], distinct: boolean, filterExpr: Expr | null, type: DataType, name: string): Expr {
-    const key = `${fn}|${distinct}|${args.map(exprKey).join(",")}|${filterExpr ? exprKey(filterExpr) : ""}`;
+  add(
+    fn: AggFn,
+    args: Expr[],
+    distinct: boolean,
+    filterExpr: Expr | null,
+    type: DataType,
+    name: string,
+  ): Expr {
+    const key = `${fn}|${distinct}|${args.map(exprKey).join(",")}|${
+      filterExpr ? exprKey(filterExpr) : ""
+    }`;
     let call = this.#byKey.get(key);
     if (!call) {
       call = { id: this.ids.next(), fn, args, distinct, filter: filterExpr, type, name };
@@ -263,7 +278,10 @@ export class Binder {
   #constInt(ast: Ast, what: string): number {
     const e = this.#bindExpr(ast, this.#plainContext(new Scope([]), what));
     if (e.kind === "literal" && e.value === null) return Number.MAX_SAFE_INTEGER;
-    if (e.kind !== "literal" || typeof e.value !== "number" || !Number.isInteger(e.value) || e.value < 0) {
+    if (
+      e.kind !== "literal" || typeof e.value !== "number" || !Number.isInteger(e.value) ||
+      e.value < 0
+    ) {
       throw new SpiceError("PLAN", `${what} must be a non-negative integer constant`);
     }
     return e.value;
@@ -354,7 +372,10 @@ export class Binder {
     if (all) {
       const keep = lq.columns.slice(0, -1);
       out = {
-        plan: project(plan, keep.map((c) => ({ id: c.id, name: c.name, expr: col(c.id, c.type, c.name) }))),
+        plan: project(
+          plan,
+          keep.map((c) => ({ id: c.id, name: c.name, expr: col(c.id, c.type, c.name) })),
+        ),
         columns: keep,
       };
     }
@@ -387,7 +408,12 @@ export class Binder {
     });
     return {
       plan: project(q.plan, items),
-      columns: items.map((it) => ({ id: it.id, name: it.name, type: it.expr.type, nullable: true })),
+      columns: items.map((it) => ({
+        id: it.id,
+        name: it.name,
+        type: it.expr.type,
+        nullable: true,
+      })),
     };
   }
 
@@ -413,7 +439,13 @@ export class Binder {
 
   #orderSetResult(q: BoundQuery, orderBy: Ast[], outer: Scope | null): BoundQuery {
     const scope = new Scope(
-      q.columns.map((c) => ({ qualifier: null, name: c.name, id: c.id, type: c.type, nullable: c.nullable })),
+      q.columns.map((c) => ({
+        qualifier: null,
+        name: c.name,
+        id: c.id,
+        type: c.type,
+        nullable: c.nullable,
+      })),
       outer,
     );
     const keys: SortKey[] = orderBy.map((o: Ast) => {
@@ -432,14 +464,19 @@ export class Binder {
     if (variant(v) !== "Number") return null;
     const k = Number(payload(v)[0]);
     if (!Number.isInteger(k) || k < 1 || k > n) {
-      throw new SpiceError("PLAN", `ORDER BY position ${payload(v)[0]} is not in select list (1..${n})`);
+      throw new SpiceError(
+        "PLAN",
+        `ORDER BY position ${payload(v)[0]} is not in select list (1..${n})`,
+      );
     }
     return k - 1;
   }
 
   #bindValues(values: Ast, outer: Scope | null): BoundQuery {
     const rows: Expr[][] = values.rows.map((r: Ast) =>
-      (r.content ?? r).map((e: Ast) => this.#bindExpr(e, this.#plainContext(new Scope([], outer), "VALUES")))
+      (r.content ?? r).map((e: Ast) =>
+        this.#bindExpr(e, this.#plainContext(new Scope([], outer), "VALUES"))
+      )
     );
     if (rows.length === 0) throw new SpiceError("PLAN", "VALUES needs at least one row");
     const width = rows[0].length;
@@ -472,7 +509,9 @@ export class Binder {
       if (sel[k]) throw new SpiceError("NOT_SUPPORTED", `not supported: ${k.toUpperCase()}`);
     }
     if (sel.connect_by?.length) throw new SpiceError("NOT_SUPPORTED", "not supported: CONNECT BY");
-    if (sel.lateral_views?.length) throw new SpiceError("NOT_SUPPORTED", "not supported: LATERAL VIEW");
+    if (sel.lateral_views?.length) {
+      throw new SpiceError("NOT_SUPPORTED", "not supported: LATERAL VIEW");
+    }
     // FROM
     let { plan, scope } = this.#bindFrom(sel.from ?? [], outer);
     // WHERE
@@ -502,7 +541,8 @@ export class Binder {
     }
     const projection: Ast[] = sel.projection;
     const hasAgg = groupExprs.length > 0 || !!sel.having ||
-      projection.some((p) => containsAggregate(p)) || orderBy.some((o) => containsAggregate(o.expr));
+      projection.some((p) => containsAggregate(p)) ||
+      orderBy.some((o) => containsAggregate(o.expr));
     const fromIds = new Set(scope.columns.map((c) => c.id));
     let rewrite = (e: Expr) => e;
     const windows: WindowCall[] = [];
@@ -534,7 +574,16 @@ export class Binder {
         groupingSets: g.sets,
         groupingId: g.groupingId,
       });
-      ctx = { scope, aggs: registry, windows, ops, rewrite, clause: "SELECT", groupingIdCol: g.groupingId, groupItems } as ExprContext;
+      ctx = {
+        scope,
+        aggs: registry,
+        windows,
+        ops,
+        rewrite,
+        clause: "SELECT",
+        groupingIdCol: g.groupingId,
+        groupItems,
+      } as ExprContext;
     } else {
       ctx = { scope, aggs: null, windows, ops, rewrite, clause: "SELECT" };
     }
@@ -547,11 +596,16 @@ export class Binder {
       if (v === "Wildcard" || v === "QualifiedWildcard") {
         const pl = payload(p);
         const qualifier = v === "QualifiedWildcard" ? objectNameParts(pl[0]).pop()! : null;
-        if (v === "Wildcard" && (pl?.opt_exclude || pl?.opt_except || pl?.opt_replace || pl?.opt_rename)) {
+        if (
+          v === "Wildcard" &&
+          (pl?.opt_exclude || pl?.opt_except || pl?.opt_replace || pl?.opt_rename)
+        ) {
           throw new SpiceError("NOT_SUPPORTED", "not supported: * EXCLUDE/REPLACE/RENAME");
         }
         const cols = scope.columns.filter((c) =>
-          qualifier === null ? !c.hiddenFromStar : c.qualifier?.toLowerCase() === qualifier.toLowerCase()
+          qualifier === null
+            ? !c.hiddenFromStar
+            : c.qualifier?.toLowerCase() === qualifier.toLowerCase()
         );
         if (qualifier !== null && cols.length === 0) {
           throw new SpiceError("TABLE_NOT_FOUND", `table "${qualifier}" not found in FROM clause`);
@@ -574,7 +628,9 @@ export class Binder {
       this.#checkGrouped(e, fromIds, name, hasAgg);
       items.push({ id: this.#ids.next(), name, expr: e });
     }
-    for (const it of items) visible.push({ id: it.id, name: it.name, type: it.expr.type, nullable: true });
+    for (const it of items) {
+      visible.push({ id: it.id, name: it.name, type: it.expr.type, nullable: true });
+    }
 
     // HAVING
     let having: Expr | null = null;
@@ -614,7 +670,8 @@ export class Binder {
       const e = rewrite(this.#bindExpr(o.expr, { ...ctx, clause: "ORDER BY" }));
       this.#checkGrouped(e, fromIds, "ORDER BY", hasAgg);
       const k = exprKey(e);
-      const same = items.find((it) => exprKey(it.expr) === k) ?? hidden.find((it) => exprKey(it.expr) === k);
+      const same = items.find((it) => exprKey(it.expr) === k) ??
+        hidden.find((it) => exprKey(it.expr) === k);
       if (same) {
         sortKeys.push(sortKey(col(same.id, same.expr.type, same.name), o.options));
         continue;
@@ -772,17 +829,27 @@ export class Binder {
       const left = this.#bindExpr(p.expr, this.#plainContext(scope, "WHERE", ops));
       const sub = this.#bindSubquery(p.subquery, scope);
       if (sub.columns.length !== 1) {
-        throw new SpiceError("PLAN", `subquery in IN returns ${sub.columns.length} columns, expected 1`);
+        throw new SpiceError(
+          "PLAN",
+          `subquery in IN returns ${sub.columns.length} columns, expected 1`,
+        );
       }
       ops.push((input) => {
         const d = this.#decorrelated(sub.plan, input);
         const sc = sub.columns[0];
         const t = requireCommonType(left.type, sc.type, "compare");
         const inCond = binary("=", castTo(left, t), castTo(col(sc.id, sc.type, sc.name), t));
-        const { on, residual } = splitJoinCondition(andAll([inCond, ...d.conditions]), input, d.plan);
+        const { on, residual } = splitJoinCondition(
+          andAll([inCond, ...d.conditions]),
+          input,
+          d.plan,
+        );
         if (neg) {
           if (d.conditions.length > 0) {
-            throw new SpiceError("NOT_SUPPORTED", "not supported: correlated NOT IN subquery (use NOT EXISTS)");
+            throw new SpiceError(
+              "NOT_SUPPORTED",
+              "not supported: correlated NOT IN subquery (use NOT EXISTS)",
+            );
           }
           return join(input, d.plan, "anti", { on, filter: residual, nullAware: true });
         }
@@ -834,13 +901,19 @@ export class Binder {
       const q = c.qualifier.toLowerCase();
       const first = seen.get(q + "." + c.name.toLowerCase());
       if (first !== undefined && first !== c.id && !c.qualifiedOnly) {
-        throw new SpiceError("PLAN", `table name "${c.qualifier}" specified more than once (use an alias)`);
+        throw new SpiceError(
+          "PLAN",
+          `table name "${c.qualifier}" specified more than once (use an alias)`,
+        );
       }
       seen.set(q + "." + c.name.toLowerCase(), c.id);
     }
   }
 
-  #bindTableWithJoins(twj: Ast, outer: Scope | null): { plan: LogicalPlan; columns: ScopeColumn[] } {
+  #bindTableWithJoins(
+    twj: Ast,
+    outer: Scope | null,
+  ): { plan: LogicalPlan; columns: ScopeColumn[] } {
     let { plan, columns } = this.#bindRelation(twj.relation, outer);
     for (const j of twj.joins ?? []) {
       const right = this.#bindRelation(j.relation, outer);
@@ -884,8 +957,13 @@ export class Binder {
     const outCols = kind === "semi" || kind === "anti" ? lcols : [...lcols, ...rcols];
     if (cv === "On") {
       const ops: PlanOp[] = [];
-      const cond = requireBool(this.#bindExpr(payload(constraint), this.#plainContext(scope, "ON", ops)), "ON");
-      if (ops.length) throw new SpiceError("NOT_SUPPORTED", "not supported: subqueries in a join's ON clause");
+      const cond = requireBool(
+        this.#bindExpr(payload(constraint), this.#plainContext(scope, "ON", ops)),
+        "ON",
+      );
+      if (ops.length) {
+        throw new SpiceError("NOT_SUPPORTED", "not supported: subqueries in a join's ON clause");
+      }
       const { on, residual } = splitJoinCondition(cond, left, right);
       return { plan: join(left, right, kind, { on, filter: residual }), columns: outCols };
     }
@@ -898,7 +976,11 @@ export class Binder {
       names = payload(constraint).map((n: Ast) => objectNameParts(n).pop()!);
     } else if (cv === "Natural") {
       const rn = new Set(rcols.filter((c) => !c.hiddenFromStar).map((c) => c.name.toLowerCase()));
-      names = [...new Set(lcols.filter((c) => !c.hiddenFromStar && rn.has(c.name.toLowerCase())).map((c) => c.name))];
+      names = [
+        ...new Set(
+          lcols.filter((c) => !c.hiddenFromStar && rn.has(c.name.toLowerCase())).map((c) => c.name),
+        ),
+      ];
     } else {
       throw new SpiceError("NOT_SUPPORTED", `not supported: join constraint ${cv}`);
     }
@@ -909,8 +991,15 @@ export class Binder {
     const usingPairs: [ScopeColumn, ScopeColumn][] = [];
     for (const n of names) {
       const l = lscope.resolve([n]), r = rscope.resolve([n]);
-      if (!l) throw new SpiceError("COLUMN_NOT_FOUND", `USING column "${n}" not found in the left table`);
-      if (!r) throw new SpiceError("COLUMN_NOT_FOUND", `USING column "${n}" not found in the right table`);
+      if (!l) {
+        throw new SpiceError("COLUMN_NOT_FOUND", `USING column "${n}" not found in the left table`);
+      }
+      if (!r) {
+        throw new SpiceError(
+          "COLUMN_NOT_FOUND",
+          `USING column "${n}" not found in the right table`,
+        );
+      }
       const t = requireCommonType(l.column.type, r.column.type, "join USING");
       on.push([
         castTo(col(l.column.id, l.column.type, n), t),
@@ -956,8 +1045,12 @@ export class Binder {
     }
     const columns: ScopeColumn[] = [
       ...merged,
-      ...lcols.map((c) => hideLeft.has(c.id) ? { ...c, hiddenFromStar: true, qualifiedOnly: true } : c),
-      ...rcols.map((c) => hideRight.has(c.id) ? { ...c, hiddenFromStar: true, qualifiedOnly: true } : c),
+      ...lcols.map((c) =>
+        hideLeft.has(c.id) ? { ...c, hiddenFromStar: true, qualifiedOnly: true } : c
+      ),
+      ...rcols.map((c) =>
+        hideRight.has(c.id) ? { ...c, hiddenFromStar: true, qualifiedOnly: true } : c
+      ),
     ];
     return { plan, columns };
   }
@@ -970,7 +1063,9 @@ export class Binder {
       const parts = objectNameParts(p.name);
       const name = parts[parts.length - 1];
       const alias = p.alias?.name?.value ?? name;
-      const aliasCols: string[] = (p.alias?.columns ?? []).map((c: Ast) => c.name?.value ?? c.value);
+      const aliasCols: string[] = (p.alias?.columns ?? []).map((c: Ast) =>
+        c.name?.value ?? c.value
+      );
       const cte = parts.length === 1 ? this.#findCte(name) : null;
       if (cte) {
         // Each reference re-binds the CTE: fresh ids, so a CTE used twice is two inputs.
@@ -1018,7 +1113,9 @@ export class Binder {
       if (p.lateral) throw new SpiceError("NOT_SUPPORTED", "not supported: LATERAL subqueries");
       const q = this.#bindQuery(p.subquery, outer);
       const alias = p.alias?.name?.value ?? null;
-      const aliasCols: string[] = (p.alias?.columns ?? []).map((c: Ast) => c.name?.value ?? c.value);
+      const aliasCols: string[] = (p.alias?.columns ?? []).map((c: Ast) =>
+        c.name?.value ?? c.value
+      );
       return this.#aliasQuery(q, alias, aliasCols);
     }
     if (v === "NestedJoin") {
@@ -1121,13 +1218,17 @@ export class Binder {
         return this.#like(p, v === "ILike", ctx);
       case "SimilarTo":
       case "RLike":
-        throw new SpiceError("NOT_SUPPORTED", `not supported: ${v === "RLike" ? "RLIKE" : "SIMILAR TO"}`);
+        throw new SpiceError(
+          "NOT_SUPPORTED",
+          `not supported: ${v === "RLike" ? "RLIKE" : "SIMILAR TO"}`,
+        );
       case "Case":
         return this.#case(p, ctx);
       case "Cast":
         return this.#cast(p, ctx);
       case "Extract": {
-        const field = String(typeof p.field === "string" ? p.field : variant(p.field)).toLowerCase();
+        const field = String(typeof p.field === "string" ? p.field : variant(p.field))
+          .toLowerCase();
         const arg = this.#bindExpr(p.expr, ctx);
         return this.#call("date_part", [lit(normaliseField(field), UTF8), arg]);
       }
@@ -1158,14 +1259,22 @@ export class Binder {
       case "AnyOp":
       case "AllOp": {
         const sub = variant(p.right) === "Subquery" ? payload(p.right) : null;
-        if (!sub) throw new SpiceError("NOT_SUPPORTED", `not supported: ${v === "AnyOp" ? "ANY" : "ALL"} over a non-subquery`);
+        if (!sub) {
+          throw new SpiceError(
+            "NOT_SUPPORTED",
+            `not supported: ${v === "AnyOp" ? "ANY" : "ALL"} over a non-subquery`,
+          );
+        }
         if (v === "AnyOp" && p.compare_op === "Eq") {
           return this.#markSubquery(sub, this.#bindExpr(p.left, ctx), false, ctx);
         }
         if (v === "AllOp" && p.compare_op === "NotEq") {
           return this.#markSubquery(sub, this.#bindExpr(p.left, ctx), true, ctx);
         }
-        throw new SpiceError("NOT_SUPPORTED", `not supported: ${v === "AnyOp" ? "ANY" : "ALL"} with ${p.compare_op}`);
+        throw new SpiceError(
+          "NOT_SUPPORTED",
+          `not supported: ${v === "AnyOp" ? "ANY" : "ALL"} with ${p.compare_op}`,
+        );
       }
       case "Subquery":
         return this.#scalarSubquery(p, ctx);
@@ -1242,7 +1351,9 @@ export class Binder {
     const params = this.#params;
     let value: Value | undefined;
     if (name === "?") {
-      if (!Array.isArray(params)) throw new SpiceError("INVALID_ARGUMENT", "query has ? parameters but none were given");
+      if (!Array.isArray(params)) {
+        throw new SpiceError("INVALID_ARGUMENT", "query has ? parameters but none were given");
+      }
       value = params[this.#positional++];
       if (value === undefined) {
         throw new SpiceError("INVALID_ARGUMENT", `missing value for parameter ${this.#positional}`);
@@ -1258,7 +1369,9 @@ export class Binder {
         }
       } else {
         value = (params as Record<string, Value> | undefined)?.[rest];
-        if (value === undefined) throw new SpiceError("INVALID_ARGUMENT", `missing value for parameter ${name}`);
+        if (value === undefined) {
+          throw new SpiceError("INVALID_ARGUMENT", `missing value for parameter ${name}`);
+        }
       }
     } else if (name.startsWith(":") || name.startsWith("@")) {
       const key = name.slice(1);
@@ -1266,7 +1379,9 @@ export class Binder {
         throw new SpiceError("INVALID_ARGUMENT", `missing value for parameter ${name}`);
       }
       value = (params as Record<string, Value>)[key];
-      if (value === undefined) throw new SpiceError("INVALID_ARGUMENT", `missing value for parameter ${name}`);
+      if (value === undefined) {
+        throw new SpiceError("INVALID_ARGUMENT", `missing value for parameter ${name}`);
+      }
     } else {
       throw new SpiceError("NOT_SUPPORTED", `not supported: parameter ${name}`);
     }
@@ -1284,7 +1399,9 @@ export class Binder {
   }
 
   #interval(p: Ast): Expr {
-    const unit = p.leading_field ? String(typeof p.leading_field === "string" ? p.leading_field : variant(p.leading_field)) : null;
+    const unit = p.leading_field
+      ? String(typeof p.leading_field === "string" ? p.leading_field : variant(p.leading_field))
+      : null;
     if (p.last_field) throw new SpiceError("NOT_SUPPORTED", "not supported: INTERVAL ... TO ...");
     const valueAst = p.value;
     let text: string;
@@ -1317,11 +1434,34 @@ export class Binder {
       if (l.kind === "literal" && r.kind === "literal") {
         const a = l.value as IntervalValue, b = r.value as IntervalValue;
         const s = op === "+" ? 1 : -1;
-        return lit({ months: a.months + s * b.months, days: a.days + s * b.days, micros: a.micros + s * b.micros }, INTERVAL);
+        return lit({
+          months: a.months + s * b.months,
+          days: a.days + s * b.days,
+          micros: a.micros + s * b.micros,
+        }, INTERVAL);
       }
     }
+    // '1' + 2: DuckDB casts a string literal to the other operand's type.
+    const arith = op === "+" || op === "-" || op === "*" || op === "/" || op === "//" || op === "%";
+    if (
+      arith && l.kind === "literal" && l.type.id === "utf8" && r.type.id !== "utf8" &&
+      r.type.id !== "interval"
+    ) {
+      l = castTo(l, r.type.id === "null" ? INT32 : r.type);
+    } else if (
+      arith && r.kind === "literal" && r.type.id === "utf8" && l.type.id !== "utf8" &&
+      l.type.id !== "interval"
+    ) {
+      r = castTo(r, l.type.id === "null" ? INT32 : l.type);
+    }
     const sig = binarySignature(op, l.type, r.type);
-    return { kind: "binary", op, left: castTo(l, sig.left), right: castTo(r, sig.right), type: sig.result };
+    return {
+      kind: "binary",
+      op,
+      left: castTo(l, sig.left),
+      right: castTo(r, sig.right),
+      type: sig.result,
+    };
   }
 
   #unaryOp(p: Ast, ctx: ExprContext): Expr {
@@ -1338,7 +1478,9 @@ export class Binder {
           const iv = arg.value as IntervalValue;
           return lit({ months: -iv.months, days: -iv.days, micros: -iv.micros }, INTERVAL);
         }
-        if (arg.type.id !== "null" && !["int32", "int64", "float64", "decimal"].includes(arg.type.id)) {
+        if (
+          arg.type.id !== "null" && !["int32", "int64", "float64", "decimal"].includes(arg.type.id)
+        ) {
           throw new SpiceError("TYPE", `cannot negate ${typeToString(arg.type)}`);
         }
         return unary("neg", arg);
@@ -1375,7 +1517,10 @@ export class Binder {
     if (p.escape_char) {
       const escAst = p.escape_char;
       const esc = typeof escAst === "string" ? escAst : payload(escAst.value ?? escAst);
-      if (pattern.kind !== "literal" || typeof pattern.value !== "string" || typeof esc !== "string" || esc.length !== 1) {
+      if (
+        pattern.kind !== "literal" || typeof pattern.value !== "string" ||
+        typeof esc !== "string" || esc.length !== 1
+      ) {
         throw new SpiceError("NOT_SUPPORTED", "not supported: ESCAPE with a non-constant pattern");
       }
       pattern = lit(translateEscape(pattern.value, esc), UTF8);
@@ -1415,7 +1560,9 @@ export class Binder {
     const t = sqlType(p.data_type);
     const arg = this.#bindExpr(p.expr, ctx);
     if (t.id === "interval") {
-      if (arg.kind === "literal" && typeof arg.value === "string") return lit(parseInterval(arg.value, null), INTERVAL);
+      if (arg.kind === "literal" && typeof arg.value === "string") {
+        return lit(parseInterval(arg.value, null), INTERVAL);
+      }
       throw new SpiceError("NOT_SUPPORTED", "not supported: CAST to INTERVAL of a non-constant");
     }
     if (!canCast(arg.type, t)) {
@@ -1442,21 +1589,36 @@ export class Binder {
     const rawArgs: Ast[] = argList?.args ?? [];
     const distinct = argList?.duplicate_treatment === "Distinct";
     if (argList?.clauses?.length) {
-      throw new SpiceError("NOT_SUPPORTED", `not supported: ${name}() with ORDER BY/LIMIT inside the call`);
+      throw new SpiceError(
+        "NOT_SUPPORTED",
+        `not supported: ${name}() with ORDER BY/LIMIT inside the call`,
+      );
     }
-    const isStar = rawArgs.length === 1 && (rawArgs[0] === "Wildcard" || variant(payload(rawArgs[0]) ?? rawArgs[0]) === "Wildcard" || payload(rawArgs[0]) === "Wildcard");
+    const isStar = rawArgs.length === 1 &&
+      (rawArgs[0] === "Wildcard" || variant(payload(rawArgs[0]) ?? rawArgs[0]) === "Wildcard" ||
+        payload(rawArgs[0]) === "Wildcard");
     const argAsts: Ast[] = isStar ? [] : rawArgs.map((a) => {
       const av = variant(a);
-      if (av === "Named" || av === "ExprNamed") throw new SpiceError("NOT_SUPPORTED", `not supported: named arguments to ${name}()`);
+      if (av === "Named" || av === "ExprNamed") {
+        throw new SpiceError("NOT_SUPPORTED", `not supported: named arguments to ${name}()`);
+      }
       const inner = payload(a);
-      if (variant(inner) !== "Expr") throw new SpiceError("NOT_SUPPORTED", `not supported: ${variant(inner)} argument to ${name}()`);
+      if (variant(inner) !== "Expr") {
+        throw new SpiceError(
+          "NOT_SUPPORTED",
+          `not supported: ${variant(inner)} argument to ${name}()`,
+        );
+      }
       return payload(inner);
     });
     if (p.over) return this.#windowCall(name, argAsts, isStar, p, ctx);
     const agg = name === "count" && isStar ? "count_star" : aggregateName(name);
     if (agg) {
       if (!ctx.aggs) {
-        throw new SpiceError("PLAN", `aggregate function ${name}() is not allowed in ${ctx.clause}`);
+        throw new SpiceError(
+          "PLAN",
+          `aggregate function ${name}() is not allowed in ${ctx.clause}`,
+        );
       }
       const inner = this.#plainContext(ctx.scope, `the arguments of ${name}()`);
       const args = argAsts.map((a) => this.#bindExpr(a, inner));
@@ -1474,16 +1636,27 @@ export class Binder {
         castArgs = [castTo(args[0], INT32)];
       }
       const type = aggregateResultType(agg, argType);
-      return ctx.aggs.add(agg as AggFn, castArgs, distinct && agg !== "min" && agg !== "max", fexpr, type, `${name}`);
+      return ctx.aggs.add(
+        agg as AggFn,
+        castArgs,
+        distinct && agg !== "min" && agg !== "max",
+        fexpr,
+        type,
+        `${name}`,
+      );
     }
-    if (p.filter) throw new SpiceError("PLAN", `FILTER is only allowed on aggregate functions, not ${name}()`);
+    if (p.filter) {
+      throw new SpiceError("PLAN", `FILTER is only allowed on aggregate functions, not ${name}()`);
+    }
     if (name === "grouping") return this.#grouping(argAsts, ctx);
     const args = argAsts.map((a) => this.#bindExpr(a, ctx));
     if (DATE_PART_FUNCTIONS.has(name)) {
       if (args.length !== 1) throw new SpiceError("PLAN", `${name}() takes 1 argument`);
       return this.#call("date_part", [lit(name, UTF8), args[0]]);
     }
-    if (name === "date_part" || name === "datepart" || name === "date_trunc" || name === "datetrunc") {
+    if (
+      name === "date_part" || name === "datepart" || name === "date_trunc" || name === "datetrunc"
+    ) {
       if (args[0]?.kind === "literal" && typeof args[0].value === "string") {
         const f = normaliseField(args[0].value.toLowerCase());
         args[0] = lit(f, UTF8);
@@ -1508,7 +1681,9 @@ export class Binder {
     const bits: number[] = argAsts.map((a) => {
       const e = this.#bindExpr(a, plain);
       const idx = c.groupItems!.findIndex((g) => exprKey(g.expr) === exprKey(e));
-      if (idx < 0) throw new SpiceError("PLAN", "GROUPING() arguments must be GROUP BY expressions");
+      if (idx < 0) {
+        throw new SpiceError("PLAN", "GROUPING() arguments must be GROUP BY expressions");
+      }
       return idx;
     });
     if (c.groupingIdCol === null || c.groupingIdCol === undefined) return lit(0, INT64);
@@ -1523,14 +1698,22 @@ export class Binder {
         right: lit(2, INT64),
         type: INT64,
       };
-      const weighted: Expr = { kind: "binary", op: "*", left: bit, right: lit(2 ** (bits.length - 1 - i), INT64), type: INT64 };
+      const weighted: Expr = {
+        kind: "binary",
+        op: "*",
+        left: bit,
+        right: lit(2 ** (bits.length - 1 - i), INT64),
+        type: INT64,
+      };
       acc = acc ? { kind: "binary", op: "+", left: acc, right: weighted, type: INT64 } : weighted;
     });
     return acc!;
   }
 
   #windowCall(name: string, argAsts: Ast[], isStar: boolean, p: Ast, ctx: ExprContext): Expr {
-    if (!ctx.windows) throw new SpiceError("PLAN", `window function ${name}() is not allowed in ${ctx.clause}`);
+    if (!ctx.windows) {
+      throw new SpiceError("PLAN", `window function ${name}() is not allowed in ${ctx.clause}`);
+    }
     let spec = p.over;
     if (variant(spec) === "NamedWindow") {
       throw new SpiceError("NOT_SUPPORTED", "not supported: named windows (WINDOW w AS ...)");
@@ -1541,19 +1724,28 @@ export class Binder {
     const bindPost = (a: Ast) => ctx.rewrite(this.#bindExpr(a, inner));
     const args = argAsts.map(bindPost);
     const partitionBy = (spec.partition_by ?? []).map(bindPost);
-    const orderBy: SortKey[] = (spec.order_by ?? []).map((o: Ast) => sortKey(bindPost(o.expr), o.options));
+    const orderBy: SortKey[] = (spec.order_by ?? []).map((o: Ast) =>
+      sortKey(bindPost(o.expr), o.options)
+    );
     let frame: WindowFrame | null = null;
     if (spec.window_frame) frame = this.#frame(spec.window_frame);
     let fn = name;
     let type: DataType;
     const agg = name === "count" && isStar ? "count_star" : aggregateName(name);
-    if (p.filter) throw new SpiceError("NOT_SUPPORTED", "not supported: FILTER on window functions");
+    if (p.filter) {
+      throw new SpiceError("NOT_SUPPORTED", "not supported: FILTER on window functions");
+    }
     if (agg) {
       fn = agg;
-      if (argList(argAsts, agg)) {/* arity checked below */}
-      if (agg !== "count_star" && args.length !== 1) throw new SpiceError("PLAN", `${name}() takes 1 argument`);
-      const distinctFlag = variant(p.args) === "List" && payload(p.args).duplicate_treatment === "Distinct";
-      if (distinctFlag) throw new SpiceError("NOT_SUPPORTED", "not supported: DISTINCT in window aggregates");
+      if (argList(argAsts, agg)) { /* arity checked below */ }
+      if (agg !== "count_star" && args.length !== 1) {
+        throw new SpiceError("PLAN", `${name}() takes 1 argument`);
+      }
+      const distinctFlag = variant(p.args) === "List" &&
+        payload(p.args).duplicate_treatment === "Distinct";
+      if (distinctFlag) {
+        throw new SpiceError("NOT_SUPPORTED", "not supported: DISTINCT in window aggregates");
+      }
       type = aggregateResultType(agg, args[0]?.type ?? null);
     } else {
       const t = windowFunctionType(name, args.map((a) => a.type));
@@ -1565,11 +1757,25 @@ export class Binder {
         args[2] = castTo(args[2], ct);
         type = ct;
       }
-      if ((name === "lag" || name === "lead" || name === "nth_value" || name === "ntile") && args.length >= 2) {
-        if (args[1].kind !== "literal") throw new SpiceError("NOT_SUPPORTED", `not supported: non-constant offset in ${name}()`);
+      if (
+        (name === "lag" || name === "lead" || name === "nth_value" || name === "ntile") &&
+        args.length >= 2
+      ) {
+        if (args[1].kind !== "literal") {
+          throw new SpiceError("NOT_SUPPORTED", `not supported: non-constant offset in ${name}()`);
+        }
       }
     }
-    const call: WindowCall = { id: this.#ids.next(), name, fn, args, partitionBy, orderBy, frame, type };
+    const call: WindowCall = {
+      id: this.#ids.next(),
+      name,
+      fn,
+      args,
+      partitionBy,
+      orderBy,
+      frame,
+      type,
+    };
     ctx.windows.push(call);
     return col(call.id, type, name);
   }
@@ -1585,7 +1791,9 @@ export class Binder {
       if (v === "CurrentRow") return { kind: "current" };
       const inner = payload(b);
       const kind = v === "Preceding" ? "preceding" : "following";
-      if (inner === undefined || inner === null) return { kind: "unbounded", offset: kind === "preceding" ? -1 : 1 };
+      if (inner === undefined || inner === null) {
+        return { kind: "unbounded", offset: kind === "preceding" ? -1 : 1 };
+      }
       const e = this.#bindExpr(inner, this.#plainContext(new Scope([]), "window frame"));
       if (e.kind !== "literal" || typeof e.value !== "number") {
         throw new SpiceError("NOT_SUPPORTED", "not supported: non-numeric window frame offsets");
@@ -1602,10 +1810,15 @@ export class Binder {
 
   /** EXISTS / IN (subquery) anywhere in an expression: a mark join adding a boolean column. */
   #markSubquery(q: Ast, probe: Expr | null, negated: boolean, ctx: ExprContext): Expr {
-    if (!ctx.ops) throw new SpiceError("NOT_SUPPORTED", `not supported: subqueries in ${ctx.clause}`);
+    if (!ctx.ops) {
+      throw new SpiceError("NOT_SUPPORTED", `not supported: subqueries in ${ctx.clause}`);
+    }
     const sub = this.#bindSubquery(q, ctx.scope);
     if (probe && sub.columns.length !== 1) {
-      throw new SpiceError("PLAN", `subquery in IN returns ${sub.columns.length} columns, expected 1`);
+      throw new SpiceError(
+        "PLAN",
+        `subquery in IN returns ${sub.columns.length} columns, expected 1`,
+      );
     }
     const markId = this.#ids.next();
     ctx.ops.push((input, rewrite) => {
@@ -1614,13 +1827,23 @@ export class Binder {
       if (probe) {
         const sc = sub.columns[0];
         const t = requireCommonType(probe.type, sc.type, "compare");
-        conds.unshift(binary("=", castTo(rewrite(probe), t), castTo(col(sc.id, sc.type, sc.name), t)));
+        conds.unshift(
+          binary("=", castTo(rewrite(probe), t), castTo(col(sc.id, sc.type, sc.name), t)),
+        );
       }
       const { on, residual } = splitJoinCondition(andAll(conds), input, d.plan);
       if (probe && d.conditions.length > 0) {
-        throw new SpiceError("NOT_SUPPORTED", "not supported: correlated IN subquery inside an expression (use EXISTS)");
+        throw new SpiceError(
+          "NOT_SUPPORTED",
+          "not supported: correlated IN subquery inside an expression (use EXISTS)",
+        );
       }
-      return join(input, d.plan, "mark", { on, filter: residual, markId, nullAware: probe !== null });
+      return join(input, d.plan, "mark", {
+        on,
+        filter: residual,
+        markId,
+        nullAware: probe !== null,
+      });
     });
     const mark = col(markId, BOOL, probe ? "__in" : "__exists");
     return negated ? unary("not", mark) : mark;
@@ -1628,10 +1851,15 @@ export class Binder {
 
   /** A scalar subquery: a left join against the (decorrelated, one-row-per-key) subquery. */
   #scalarSubquery(q: Ast, ctx: ExprContext): Expr {
-    if (!ctx.ops) throw new SpiceError("NOT_SUPPORTED", `not supported: subqueries in ${ctx.clause}`);
+    if (!ctx.ops) {
+      throw new SpiceError("NOT_SUPPORTED", `not supported: subqueries in ${ctx.clause}`);
+    }
     const sub = this.#bindSubquery(q, ctx.scope);
     if (sub.columns.length !== 1) {
-      throw new SpiceError("PLAN", `scalar subquery returns ${sub.columns.length} columns, expected 1`);
+      throw new SpiceError(
+        "PLAN",
+        `scalar subquery returns ${sub.columns.length} columns, expected 1`,
+      );
     }
     const out = sub.columns[0];
     const outer = outerReferences(sub.plan);
@@ -1651,13 +1879,22 @@ export class Binder {
     const markerId = this.#ids.next();
     const emptyValue = this.#emptyAggregateValue(sub.plan, out.id);
     const withMarker: LogicalPlan = sub.plan.kind === "project"
-      ? project(sub.plan.input, [...sub.plan.items, { id: markerId, name: "__matched", expr: lit(true, BOOL) }])
+      ? project(sub.plan.input, [...sub.plan.items, {
+        id: markerId,
+        name: "__matched",
+        expr: lit(true, BOOL),
+      }])
       : sub.plan;
     ctx.ops.push((input, rewrite) => {
       const d = decorrelate(withMarker, outer, this.#ids);
       const conds = d.conditions.map(rewrite);
       const { on, residual } = splitJoinCondition(andAll(conds), input, d.plan);
-      if (residual) throw new SpiceError("NOT_SUPPORTED", "not supported: non-equality correlation in a scalar subquery");
+      if (residual) {
+        throw new SpiceError(
+          "NOT_SUPPORTED",
+          "not supported: non-equality correlation in a scalar subquery",
+        );
+      }
       return join(input, d.plan, "left", { on });
     });
     const value = col(out.id, out.type, out.name);
@@ -1742,7 +1979,9 @@ function sortKey(expr: Expr, options: Ast): SortKey {
 
 function objectNameParts(name: Ast): string[] {
   const arr = Array.isArray(name) ? name : (payload(name) ?? name);
-  return arr.map((part: Ast) => (part.Identifier ? part.Identifier.value : part.value ?? String(part)));
+  return arr.map((
+    part: Ast,
+  ) => (part.Identifier ? part.Identifier.value : part.value ?? String(part)));
 }
 
 function normaliseField(f: string): string {
@@ -1852,6 +2091,7 @@ export function sqlType(dt: Ast): DataType {
   }
 }
 
+/** The display name of an unaliased select expression (close to the SQL text). */
 function exprName(ast: Ast): string {
   const v = variant(ast);
   const p = payload(ast);
@@ -1862,15 +2102,50 @@ function exprName(ast: Ast): string {
       return p[p.length - 1].value;
     case "Function": {
       const parts = objectNameParts(p.name);
-      return parts[parts.length - 1].toLowerCase() === "count" &&
-          JSON.stringify(p.args ?? "").includes("Wildcard")
-        ? "count_star()"
-        : `${parts[parts.length - 1]}(...)`;
+      const name = parts[parts.length - 1];
+      const list = variant(p.args) === "List" ? payload(p.args) : null;
+      const args: Ast[] = list?.args ?? [];
+      const shown = args.map((a) => {
+        const inner = payload(a);
+        if (a === "Wildcard" || inner === "Wildcard" || variant(inner) === "Wildcard") return "*";
+        return variant(inner) === "Expr" ? exprName(payload(inner)) : "?";
+      });
+      return `${name}(${list?.duplicate_treatment === "Distinct" ? "DISTINCT " : ""}${
+        shown.join(", ")
+      })`;
     }
     case "Nested":
       return exprName(p);
     case "Cast":
       return exprName(p.expr);
+    case "Value": {
+      const val = p.value ?? p;
+      const k = variant(val);
+      if (k === "Number") return payload(val)[0];
+      if (k === "SingleQuotedString") return `'${payload(val)}'`;
+      if (k === "Boolean") return String(payload(val));
+      if (k === "Null") return "NULL";
+      return k.toLowerCase();
+    }
+    case "BinaryOp": {
+      const ops: Record<string, string> = {
+        Plus: "+",
+        Minus: "-",
+        Multiply: "*",
+        Divide: "/",
+        Modulo: "%",
+        Eq: "=",
+        NotEq: "<>",
+        Lt: "<",
+        LtEq: "<=",
+        Gt: ">",
+        GtEq: ">=",
+        And: "AND",
+        Or: "OR",
+        StringConcat: "||",
+      };
+      return `${exprName(p.left)} ${ops[p.op] ?? p.op} ${exprName(p.right)}`;
+    }
     default:
       return v.toLowerCase();
   }
@@ -1921,7 +2196,11 @@ function rewriteGroupKeys(
     case "literal":
       return e;
     case "binary":
-      return { ...e, left: rewriteGroupKeys(e.left, keys, _fromIds, _outer), right: rewriteGroupKeys(e.right, keys, _fromIds, _outer) };
+      return {
+        ...e,
+        left: rewriteGroupKeys(e.left, keys, _fromIds, _outer),
+        right: rewriteGroupKeys(e.right, keys, _fromIds, _outer),
+      };
     case "unary":
     case "cast":
       return { ...e, arg: rewriteGroupKeys(e.arg, keys, _fromIds, _outer) };
@@ -1930,13 +2209,26 @@ function rewriteGroupKeys(
     case "case":
       return {
         ...e,
-        whens: e.whens.map(([w, t]) => [rewriteGroupKeys(w, keys, _fromIds, _outer), rewriteGroupKeys(t, keys, _fromIds, _outer)] as const),
+        whens: e.whens.map(([w, t]) =>
+          [
+            rewriteGroupKeys(w, keys, _fromIds, _outer),
+            rewriteGroupKeys(t, keys, _fromIds, _outer),
+          ] as const
+        ),
         otherwise: e.otherwise ? rewriteGroupKeys(e.otherwise, keys, _fromIds, _outer) : null,
       };
     case "in_list":
-      return { ...e, arg: rewriteGroupKeys(e.arg, keys, _fromIds, _outer), list: e.list.map((x) => rewriteGroupKeys(x, keys, _fromIds, _outer)) };
+      return {
+        ...e,
+        arg: rewriteGroupKeys(e.arg, keys, _fromIds, _outer),
+        list: e.list.map((x) => rewriteGroupKeys(x, keys, _fromIds, _outer)),
+      };
     case "like":
-      return { ...e, arg: rewriteGroupKeys(e.arg, keys, _fromIds, _outer), pattern: rewriteGroupKeys(e.pattern, keys, _fromIds, _outer) };
+      return {
+        ...e,
+        arg: rewriteGroupKeys(e.arg, keys, _fromIds, _outer),
+        pattern: rewriteGroupKeys(e.pattern, keys, _fromIds, _outer),
+      };
   }
 }
 

@@ -12,22 +12,15 @@
  */
 
 import { SpiceError } from "../errors.ts";
-import { type IdGen, equiPair, filter, project } from "../plan/builder.ts";
-import {
-  andAll,
-  conjuncts,
-  type Expr,
-  exprColumns,
-  exprKey,
-  walkExpr,
-} from "../plan/expr.ts";
+import { equiPair, filter, type IdGen, project } from "../plan/builder.ts";
+import { andAll, conjuncts, type Expr, exprColumns, exprKey, walkExpr } from "../plan/expr.ts";
 import { type LogicalPlan, outputColumns, outputIds, planInputs } from "../plan/logical.ts";
 
 /** Every column id produced anywhere in a plan. */
 export function producedIds(plan: LogicalPlan, into: Set<number> = new Set()): Set<number> {
   for (const c of outputColumns(plan)) into.add(c.id);
   for (const i of planInputs(plan)) producedIds(i, into);
-  if (plan.kind === "aggregate") for (const g of plan.groupBy) into.add(g.id);
+  if (plan.kind === "aggregate") { for (const g of plan.groupBy) into.add(g.id); }
   return into;
 }
 
@@ -107,7 +100,11 @@ export interface Decorrelated {
  * enclosing-query columns. Constructs that cannot be decorrelated get a clear
  * NOT_SUPPORTED error rather than a wrong answer.
  */
-export function decorrelate(plan: LogicalPlan, outer: ReadonlySet<number>, ids: IdGen): Decorrelated {
+export function decorrelate(
+  plan: LogicalPlan,
+  outer: ReadonlySet<number>,
+  ids: IdGen,
+): Decorrelated {
   return pull(plan, outer, ids);
 }
 
@@ -137,7 +134,11 @@ function pull(plan: LogicalPlan, outer: ReadonlySet<number>, ids: IdGen): Decorr
           const c = innerOut.get(id);
           if (!c) continue;
           have.add(id);
-          items.push({ id, name: c.name, expr: { kind: "column", id, type: c.type, name: c.name } });
+          items.push({
+            id,
+            name: c.name,
+            expr: { kind: "column", id, type: c.type, name: c.name },
+          });
         }
       }
       return { plan: project(inner.plan, items), conditions: inner.conditions };

@@ -5,7 +5,15 @@
  */
 
 import type { Value } from "../arrow/column.ts";
-import { DATE32, type DataType, decimal, FLOAT64, INT32, INT64, TIMESTAMP } from "../arrow/types.ts";
+import {
+  type DataType,
+  DATE32,
+  decimal,
+  FLOAT64,
+  INT32,
+  INT64,
+  TIMESTAMP,
+} from "../arrow/types.ts";
 import { SpiceError } from "../errors.ts";
 import type { IntervalValue } from "../plan/expr.ts";
 
@@ -55,8 +63,9 @@ export function parseDate(text: string): number {
 
 /** Microseconds since the epoch for 'YYYY-MM-DD[ HH:MM:SS[.ffffff]]'. */
 export function parseTimestamp(text: string): number {
-  const m = /^\s*(-?\d{1,6}-\d{1,2}-\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?\s*(?:Z|[+-]00(?::?00)?)?\s*$/
-    .exec(text);
+  const m =
+    /^\s*(-?\d{1,6}-\d{1,2}-\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?\s*(?:Z|[+-]00(?::?00)?)?\s*$/
+      .exec(text);
   if (!m) {
     throw new SpiceError(
       "TYPE",

@@ -43,7 +43,9 @@ export function parseSqlSync(sql: string): Ast[] {
     const m = LOCATION.exec(msg);
     const err = new SpiceError(
       "SQL_PARSE",
-      m ? `syntax error at line ${m[1]}, column ${m[2]}: ${msg.replace(LOCATION, "").trim()}` : `syntax error: ${msg}`,
+      m
+        ? `syntax error at line ${m[1]}, column ${m[2]}: ${msg.replace(LOCATION, "").trim()}`
+        : `syntax error: ${msg}`,
     );
     if (m) Object.assign(err, { line: Number(m[1]), column: Number(m[2]) });
     throw err;

@@ -69,7 +69,9 @@ export class Scope {
 
   /** A column-not-found error that lists what is visible. */
   notFound(parts: readonly string[]): SpiceError {
-    const names = [...new Set(this.columns.map((c) => c.qualifier ? `${c.qualifier}.${c.name}` : c.name))];
+    const names = [
+      ...new Set(this.columns.map((c) => c.qualifier ? `${c.qualifier}.${c.name}` : c.name)),
+    ];
     const shown = names.slice(0, 20).join(", ") + (names.length > 20 ? ", ..." : "");
     return new SpiceError(
       "COLUMN_NOT_FOUND",

@@ -58,7 +58,9 @@ export function canonicalReference(rows: unknown[][], types: string[]): Cell[][]
         return Number(v);
       }
       if (t === "BOOLEAN") return v ? "true" : "false";
-      if (t === "TIMESTAMP" && typeof v === "string") return v.replace(/\.?0+$/, (m) => (m.startsWith(".") ? "" : m));
+      if (t === "TIMESTAMP" && typeof v === "string") {
+        return v.replace(/\.?0+$/, (m) => (m.startsWith(".") ? "" : m));
+      }
       return String(v);
     })
   );
@@ -102,12 +104,14 @@ export function diffResults(ours: Cell[][], reference: Cell[][], ordered: boolea
     b = sortRows(reference);
   }
   for (let r = 0; r < a.length; r++) {
-    if (a[r].length !== b[r].length) return `row ${r}: column count differs (${a[r].length} vs ${b[r].length})`;
+    if (a[r].length !== b[r].length) {
+      return `row ${r}: column count differs (${a[r].length} vs ${b[r].length})`;
+    }
     for (let c = 0; c < a[r].length; c++) {
       if (!cellsEqual(a[r][c], b[r][c])) {
-        return `row ${r} column ${c}: ours ${JSON.stringify(a[r][c])}, DuckDB ${JSON.stringify(b[r][c])}\n ours row: ${
-          JSON.stringify(a[r])
-        }\n duckdb row: ${JSON.stringify(b[r])}`;
+        return `row ${r} column ${c}: ours ${JSON.stringify(a[r][c])}, DuckDB ${
+          JSON.stringify(b[r][c])
+        }\n ours row: ${JSON.stringify(a[r])}\n duckdb row: ${JSON.stringify(b[r])}`;
       }
     }
   }

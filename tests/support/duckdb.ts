@@ -20,7 +20,9 @@ export class Reference {
   /** Creates a view per table over `dir/<table>/*.parquet`. */
   async loadParquetDir(dir: string, tables: readonly string[]): Promise<void> {
     for (const t of tables) {
-      await this.conn.run(`CREATE OR REPLACE VIEW ${t} AS SELECT * FROM read_parquet('${dir}/${t}/*.parquet')`);
+      await this.conn.run(
+        `CREATE OR REPLACE VIEW ${t} AS SELECT * FROM read_parquet('${dir}/${t}/*.parquet')`,
+      );
     }
   }
 

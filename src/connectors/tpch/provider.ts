@@ -8,8 +8,19 @@
 
 import { type RecordBatch, recordBatch } from "../../arrow/batch.ts";
 import type { Schema } from "../../arrow/types.ts";
-import type { ScanPartition, ScanPlan, TableProvider, TableStatistics } from "../../catalog/provider.ts";
-import { generateTpchPartition, tpchPartitionCount, tpchRowCount, tpchSchema, type TpchTable } from "./mod.ts";
+import type {
+  ScanPartition,
+  ScanPlan,
+  TableProvider,
+  TableStatistics,
+} from "../../catalog/provider.ts";
+import {
+  generateTpchPartition,
+  tpchPartitionCount,
+  tpchRowCount,
+  tpchSchema,
+  type TpchTable,
+} from "./mod.ts";
 
 /** A generated TPC-H table. */
 export class TpchTableProvider implements TableProvider {

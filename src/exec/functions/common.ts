@@ -12,7 +12,6 @@
 
 import {
   type Column,
-  type DictColumn,
   dictColumn,
   type NumericArray,
   type NumericColumn,
@@ -78,12 +77,6 @@ export function argsValidity(args: readonly Datum[], n: number): Uint8Array | nu
   return out;
 }
 
-/** Validity of one datum over `n` rows: null when all valid. */
-export function validityOf(d: Datum, n: number): Uint8Array | null {
-  if (isScalar(d)) return d.value === null ? new Uint8Array(n) : null;
-  return d.validity;
-}
-
 /** The storage array of a numeric datum, a scalar expanded to `n` rows when needed. */
 export function numbers(d: Datum, n: number): Float64Array | Int32Array | Uint8Array {
   if (isScalar(d)) {
@@ -102,7 +95,9 @@ export function numbers(d: Datum, n: number): Float64Array | Int32Array | Uint8A
 
 /** True when a numeric datum is stored as 64-bit integers (wide decimals). */
 export function isWide(d: Datum): boolean {
-  return isScalar(d) ? typeof d.value === "bigint" : (d as NumericColumn).values instanceof BigInt64Array;
+  return isScalar(d)
+    ? typeof d.value === "bigint"
+    : (d as NumericColumn).values instanceof BigInt64Array;
 }
 
 /** The storage of a numeric datum as BigInt64Array (scalars expanded). */
@@ -115,7 +110,11 @@ export function bigints(d: Datum, n: number): BigInt64Array {
   const values = (d as NumericColumn).values;
   if (values instanceof BigInt64Array) return values;
   const out = new BigInt64Array(n);
-  for (let i = 0; i < n; i++) out[i] = BigInt(values[i]);
+  for (let i = 0; i < n; i++) {
+    // NULL rows may hold anything, NaN included, which BigInt() rejects.
+    const x = values[i];
+    out[i] = Number.isFinite(x) ? BigInt(Math.trunc(x)) : 0n;
+  }
   return out;
 }
 
@@ -131,7 +130,7 @@ export function pow10n(k: number): bigint {
 }
 
 /** Gathers `values[indices[i]]` (dictionary results back to rows). */
-export function gather(values: NumericArray, indices: Int32Array): NumericArray {
+function gather(values: NumericArray, indices: Int32Array): NumericArray {
   const n = indices.length;
   const out = new (values.constructor as { new (n: number): NumericArray })(n);
   if (values instanceof BigInt64Array) {
@@ -226,10 +225,20 @@ export interface StrView {
 export function strView(d: Datum, n: number): StrView {
   if (isScalar(d)) {
     if (d.value === null) {
-      return { data: new Uint8Array(0), starts: new Int32Array(n), ends: new Int32Array(n), validity: new Uint8Array(n) };
+      return {
+        data: new Uint8Array(0),
+        starts: new Int32Array(n),
+        ends: new Int32Array(n),
+        validity: new Uint8Array(n),
+      };
     }
     const data = encoder.encode(String(d.value));
-    return { data, starts: new Int32Array(n), ends: new Int32Array(n).fill(data.length), validity: null };
+    return {
+      data,
+      starts: new Int32Array(n),
+      ends: new Int32Array(n).fill(data.length),
+      validity: null,
+    };
   }
   if (d.enc === "utf8") {
     return { data: d.data, starts: d.offsets, ends: d.offsets.subarray(1), validity: d.validity };
@@ -255,15 +264,19 @@ export function strView(d: Datum, n: number): StrView {
   throw executionError(`expected a string argument, got a ${d.type.id} column`);
 }
 
-/** The UTF-8 bytes of a non-null string scalar. */
-export function scalarBytes(s: Scalar): Uint8Array {
-  return encoder.encode(String(s.value));
-}
-
-/** True when every byte of `data[start, end)` is ASCII. */
+/** True when every byte of `data[start, end)` is ASCII (ORs aligned 32-bit words when long). */
 export function isAsciiRange(data: Uint8Array, start: number, end: number): boolean {
-  for (let i = start; i < end; i++) if (data[i] >= 0x80) return false;
-  return true;
+  let i = start;
+  let acc = 0;
+  if (end - start >= 64) {
+    while ((data.byteOffset + i) & 3) acc |= data[i++];
+    const words = (end - i) >>> 2;
+    const w32 = new Uint32Array(data.buffer, data.byteOffset + i, words);
+    for (let k = 0; k < words; k++) acc |= w32[k];
+    i += words * 4;
+  }
+  while (i < end) acc |= data[i++];
+  return (acc & 0x80808080) === 0;
 }
 
 /** True when every string of a view is ASCII (one scan of the referenced bytes). */
@@ -290,17 +303,6 @@ export function skipChars(data: Uint8Array, s: number, e: number, k: number): nu
   while (k > 0 && i < e) {
     i++;
     while (i < e && (data[i] & 0xc0) === 0x80) i++;
-    k--;
-  }
-  return i;
-}
-
-/** Byte position of the start of the `k`-th character counted from the end (k >= 0). */
-export function skipCharsBack(data: Uint8Array, s: number, e: number, k: number): number {
-  let i = e;
-  while (k > 0 && i > s) {
-    i--;
-    while (i > s && (data[i] & 0xc0) === 0x80) i--;
     k--;
   }
   return i;
@@ -461,15 +463,4 @@ export class StringOut {
   finish(type: DataType): Utf8Column {
     return utf8Column(type, this.offsets, this.data.subarray(0, this.pos), this.#validity);
   }
-}
-
-/** A utf8 column whose rows all hold the same bytes (or are all NULL). */
-export function repeatString(type: DataType, bytes: Uint8Array | null, n: number): Utf8Column {
-  if (bytes === null) return utf8Column(type, new Int32Array(n + 1), new Uint8Array(0), new Uint8Array(n));
-  const out = new StringOut(n, bytes.length * n);
-  for (let i = 0; i < n; i++) {
-    out.copy(bytes, 0, bytes.length);
-    out.endRow();
-  }
-  return out.finish(type);
 }

@@ -27,8 +27,8 @@ import {
   liftScalars,
   numbers,
   StringOut,
-  strView,
   type StrView,
+  strView,
 } from "./common.ts";
 
 function isStringType(t: DataType): boolean {
@@ -137,7 +137,9 @@ const nullif: ScalarFunctionImpl = (args, n, type) => {
     const x = strView(a, n), y = strView(b, n);
     for (let i = 0; i < n; i++) {
       if (validity[i] === 0 || (vb && vb[i] === 0)) continue;
-      if (bytesEqual(x.data, x.starts[i], x.ends[i], y.data, y.starts[i], y.ends[i])) validity[i] = 0;
+      if (bytesEqual(x.data, x.starts[i], x.ends[i], y.data, y.starts[i], y.ends[i])) {
+        validity[i] = 0;
+      }
     }
   } else {
     const { values: [x, y] } = numericArgs([a, b], n);
@@ -191,7 +193,9 @@ function extremum(greatest: boolean): ScalarFunctionImpl {
       for (let i = 0; i < n; i++) {
         if (v && v[i] === 0) continue;
         const b = pick[i];
-        if (b < 0 || (greatest ? above(x[i], values[b][i]) : above(values[b][i], x[i]))) pick[i] = k;
+        if (b < 0 || (greatest ? above(x[i], values[b][i]) : above(values[b][i], x[i]))) {
+          pick[i] = k;
+        }
       }
     }
     return gatherPicked(args, pick, n, type);

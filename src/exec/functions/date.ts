@@ -211,7 +211,7 @@ function field(part: DatePart, days: number, tod: number): number {
       return isoYear(days);
     case "yearweek": {
       const y = isoYear(days), w = isoWeek(days);
-      return y * 100 + (y < 0 ? -w : w);
+      return y * 100 + (y > 0 ? w : -w);
     }
     case "epoch":
       return (days * MICROS_PER_DAY + tod) / 1e6;
@@ -256,7 +256,10 @@ function partLoop(
 }
 
 /** Splits timestamp microseconds into days and microseconds into the day (floor). */
-function splitTimestamps(micros: ArrayLike<number>, n: number): { days: Float64Array; tod: Float64Array } {
+function splitTimestamps(
+  micros: ArrayLike<number>,
+  n: number,
+): { days: Float64Array; tod: Float64Array } {
   const days = new Float64Array(n), tod = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     const d = Math.floor(micros[i] / MICROS_PER_DAY);
@@ -267,7 +270,10 @@ function splitTimestamps(micros: ArrayLike<number>, n: number): { days: Float64A
 }
 
 function checkDatePart(part: DatePart, t: DataType): void {
-  if (t.id === "date32" && (part === "timezone" || part === "timezone_hour" || part === "timezone_minute")) {
+  if (
+    t.id === "date32" &&
+    (part === "timezone" || part === "timezone_hour" || part === "timezone_minute")
+  ) {
     throw executionError(`"date" units "${part}" not recognized`);
   }
 }
@@ -363,7 +369,9 @@ function truncUnit(part: DatePart): number {
 
 function truncSpecifier(text: string): DatePart {
   const part = datePartSpecifier(text);
-  if (part === "era" || part === "timezone" || part === "timezone_hour" || part === "timezone_minute") {
+  if (
+    part === "era" || part === "timezone" || part === "timezone_hour" || part === "timezone_minute"
+  ) {
     throw executionError(`Specifier type not implemented for DATETRUNC: "${text}"`);
   }
   return part;
@@ -378,7 +386,9 @@ const dateTrunc: ScalarFunctionImpl = (args, n, type) => {
   const raw = numbers(x, n);
   const one = (part: DatePart, i: number): number => {
     const unit = truncUnit(part);
-    if (!isTs) return unit === 0 ? truncDays(part, raw[i]) * MICROS_PER_DAY : raw[i] * MICROS_PER_DAY;
+    if (!isTs) {
+      return unit === 0 ? truncDays(part, raw[i]) * MICROS_PER_DAY : raw[i] * MICROS_PER_DAY;
+    }
     const us = raw[i];
     if (unit !== 0) return Math.floor(us / unit) * unit;
     return truncDays(part, Math.floor(us / MICROS_PER_DAY)) * MICROS_PER_DAY;
@@ -422,7 +432,9 @@ const makeDate: ScalarFunctionImpl = (args, n, type) => {
     }
     const dim = m === 2 && isLeap(y) ? 29 : MONTH_DAYS[m - 1];
     const days = m >= 1 && m <= 12 && d >= 1 && d <= dim ? daysFromCivil(y, m, d) : NaN;
-    if (!(days >= MIN_DAYS && days <= MAX_DAYS)) throw executionError(`Date out of range: ${y}-${m}-${d}`);
+    if (!(days >= MIN_DAYS && days <= MAX_DAYS)) {
+      throw executionError(`Date out of range: ${y}-${m}-${d}`);
+    }
     out[i] = days;
   }
   return numericColumn(type, out, validity);
@@ -432,7 +444,8 @@ const makeDate: ScalarFunctionImpl = (args, n, type) => {
  * current_date: today in UTC (DuckDB uses the session time zone). A kernel
  * call reads the clock once, so one batch sees one value.
  */
-const currentDate: ScalarFunctionImpl = (_args, _n, type) => scalar(type, Math.floor(Date.now() / 86400000));
+const currentDate: ScalarFunctionImpl = (_args, _n, type) =>
+  scalar(type, Math.floor(Date.now() / 86400000));
 
 /** now(): the current UTC time as a TIMESTAMP in microseconds. */
 const now: ScalarFunctionImpl = (_args, _n, type) => scalar(type, Date.now() * 1000);

@@ -7,9 +7,15 @@
  * @module
  */
 
-import { allocValues, type NumericArray, numericColumn } from "../../arrow/column.ts";
-import { type DataType, FLOAT64 } from "../../arrow/types.ts";
-import { combineValidity, type Datum, isScalar, scalar, type ScalarFunctionImpl } from "../datum.ts";
+import { allocValues, numericColumn } from "../../arrow/column.ts";
+import type { DataType } from "../../arrow/types.ts";
+import {
+  combineValidity,
+  type Datum,
+  isScalar,
+  scalar,
+  type ScalarFunctionImpl,
+} from "../datum.ts";
 import {
   bigints,
   executionError,
@@ -24,12 +30,6 @@ import {
 /** C's `round`: half away from zero (JavaScript's Math.round rounds half up). */
 export function roundHalfAway(x: number): number {
   return x < 0 ? -Math.round(-x) : Math.round(x);
-}
-
-/** Storage for a result of `type` and `n` rows (Float64Array for int64/float64/decimal). */
-function alloc(type: DataType, n: number, wide: boolean): NumericArray {
-  if (wide && type.id === "decimal") return new BigInt64Array(n);
-  return allocValues(type, n);
 }
 
 /** Applies `f` to every row of a numeric column (NULL rows keep garbage, as their validity says). */
@@ -158,13 +158,17 @@ function roundingKernel(mode: IntRound, f: (x: number) => number): ScalarFunctio
         const x = bigints(a, n);
         const out = new BigInt64Array(n);
         const p = pow10n(scale);
-        for (let i = 0; i < n; i++) out[i] = rescaleBig(scale === 0 ? x[i] : divRoundBig(x[i], p, mode), 0, target);
+        for (let i = 0; i < n; i++) {
+          out[i] = rescaleBig(scale === 0 ? x[i] : divRoundBig(x[i], p, mode), 0, target);
+        }
         return numericColumn(type, out, validity);
       }
       const x = numbers(a, n);
       const out = allocValues(type, n) as Float64Array;
       const p = pow10(scale);
-      for (let i = 0; i < n; i++) out[i] = rescale(scale === 0 ? x[i] : divRound(x[i], p, mode), 0, target);
+      for (let i = 0; i < n; i++) {
+        out[i] = rescale(scale === 0 ? x[i] : divRound(x[i], p, mode), 0, target);
+      }
       return numericColumn(type, out, validity);
     }
     if (t.id === "float64") return unaryNumber(a, n, type, f);
@@ -223,10 +227,21 @@ const round: ScalarFunctionImpl = (args, n, type) => {
   const ks = isScalar(kArg) ? null : numbers(kArg, n);
   if (t.id === "decimal") {
     const target = type.id === "decimal" ? type.scale : 0;
+    // Rounding away every digit gives DuckDB's constant 0, even for NULL inputs.
+    const zeroBelow = -(t.precision - t.scale);
+    if (kScalar !== null && kScalar <= zeroBelow) {
+      return numericColumn(type, isWide(a) ? new BigInt64Array(n) : allocValues(type, n));
+    }
+    const kValid = isScalar(kArg) ? null : kArg.validity;
+    const zeroed = (i: number) => ks !== null && ks[i] <= zeroBelow && (!kValid || kValid[i] === 1);
     if (isWide(a)) {
       const x = bigints(a, n);
       const out = new BigInt64Array(n);
       for (let i = 0; i < n; i++) {
+        if (zeroed(i)) {
+          if (validity) validity[i] = 1;
+          continue;
+        }
         out[i] = roundDecimalBig(x[i], t.precision, t.scale, ks ? ks[i] : kScalar ?? 0, target);
       }
       return numericColumn(type, out, validity);
@@ -234,6 +249,10 @@ const round: ScalarFunctionImpl = (args, n, type) => {
     const x = numbers(a, n);
     const out = allocValues(type, n) as Float64Array;
     for (let i = 0; i < n; i++) {
+      if (zeroed(i)) {
+        if (validity) validity[i] = 1;
+        continue;
+      }
       out[i] = roundDecimal(x[i], t.precision, t.scale, ks ? ks[i] : kScalar ?? 0, target);
     }
     return numericColumn(type, out, validity);
@@ -329,7 +348,7 @@ const mod: ScalarFunctionImpl = (args, n, type) => {
     return numericColumn(type, out, validity);
   }
   const x = numbers(a, n), y = numbers(b, n);
-  const out = alloc(type, n, false) as Float64Array;
+  const out = allocValues(type, n) as Float64Array;
   for (let i = 0; i < n; i++) {
     if (y[i] === 0) {
       validity ??= new Uint8Array(n).fill(1);
@@ -346,10 +365,10 @@ const sqrt: ScalarFunctionImpl = (args, n, type) => {
   return unaryNumber(args[0], n, type, Math.sqrt);
 };
 
-const random: ScalarFunctionImpl = (_args, n) => {
+const random: ScalarFunctionImpl = (_args, n, type) => {
   const out = new Float64Array(n);
   for (let i = 0; i < n; i++) out[i] = Math.random();
-  return numericColumn(FLOAT64, out);
+  return numericColumn(type, out);
 };
 
 /** The math kernels by function name. */

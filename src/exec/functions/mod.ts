@@ -24,5 +24,12 @@ export const SCALAR_FUNCTIONS: Readonly<Record<string, ScalarFunctionImpl>> = {
   ...DATE_FUNCTIONS,
 };
 
-export { datePartSpecifier, daysFromCivil, yearOfDays } from "./date.ts";
+// Helpers other kernels (casts, date arithmetic, constant folding) can share.
+export {
+  type DatePart,
+  datePartSpecifier,
+  daysFromCivil,
+  isDoublePart,
+  yearOfDays,
+} from "./date.ts";
 export { roundHalfAway } from "./math.ts";

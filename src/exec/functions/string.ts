@@ -12,7 +12,7 @@
  * @module
  */
 
-import { type Column, numericColumn, utf8Column, type Utf8Column } from "../../arrow/column.ts";
+import { type Column, numericColumn, type Utf8Column, utf8Column } from "../../arrow/column.ts";
 import type { DataType } from "../../arrow/types.ts";
 import { type Datum, isScalar, type ScalarFunctionImpl } from "../datum.ts";
 import {
@@ -27,10 +27,9 @@ import {
   overDictionary,
   seqLength,
   skipChars,
-  skipCharsBack,
   StringOut,
-  strView,
   type StrView,
+  strView,
   viewIsAscii,
 } from "./common.ts";
 
@@ -128,9 +127,32 @@ class CaseTable {
 let upperTable: CaseTable | null = null;
 let lowerTable: CaseTable | null = null;
 
+/**
+ * Changes the case of ASCII letters in place, four bytes at a time: per byte,
+ * adding 0x80 - lo sets the high bit iff b >= lo, and no carry crosses bytes
+ * because every byte is below 0x80. Letters get bit 0x20 flipped.
+ */
+function asciiCaseInPlace(data: Uint8Array, upper: boolean): void {
+  const lo = upper ? 0x1f1f1f1f : 0x3f3f3f3f; // 0x80 - 'a' | 0x80 - 'A'
+  const hi = upper ? 0x05050505 : 0x25252525; // 0x80 - ('z' + 1) | 0x80 - ('Z' + 1)
+  const words = data.length >>> 2;
+  const w32 = new Uint32Array(data.buffer, data.byteOffset, words);
+  for (let i = 0; i < words; i++) {
+    const w = w32[i];
+    w32[i] = w ^ ((((w + lo) & ~(w + hi)) & 0x80808080) >>> 2);
+  }
+  const first = upper ? 0x61 : 0x41;
+  for (let i = words * 4; i < data.length; i++) {
+    const b = data[i];
+    if (b - first >>> 0 < 26) data[i] = b ^ 0x20;
+  }
+}
+
 function caseKernel(upper: boolean): Kernel {
   return (args, n, type) => {
-    const table = upper ? (upperTable ??= new CaseTable(true)) : (lowerTable ??= new CaseTable(false));
+    const table = upper
+      ? (upperTable ??= new CaseTable(true))
+      : (lowerTable ??= new CaseTable(false));
     const a = args[0];
     const validity = argsValidity(args, n);
     const ascii = table.ascii;
@@ -138,9 +160,8 @@ function caseKernel(upper: boolean): Kernel {
       const base = a.offsets[0], end = a.offsets[n];
       if (isAsciiRange(a.data, base, end)) {
         // ASCII keeps every byte length: map the byte range in one pass and rebase the offsets.
-        const data = new Uint8Array(end - base);
-        const src = a.data;
-        for (let i = base; i < end; i++) data[i - base] = ascii[src[i]];
+        const data = a.data.slice(base, end);
+        asciiCaseInPlace(data, upper);
         const offsets = new Int32Array(n + 1);
         for (let i = 0; i <= n; i++) offsets[i] = a.offsets[i] - base;
         return utf8Column(type, offsets, data, validity);
@@ -208,7 +229,7 @@ const SUBSTRING_BOUND = 4294967295;
  * a negative offset reaches before the start (substring('hello', -10, 3) is
  * '' here and in DuckDB over VALUES, but 'hel' over an ASCII table column).
  */
-function substringRange(chars: number, offset: number, len: number, range: Int32Array): boolean {
+function substringRange(chars: number, offset: number, len: number, range: Float64Array): boolean {
   if (len === 0) return false;
   const o = offset - 1;
   if (offset < 0) {
@@ -257,14 +278,14 @@ function sliceChars(
   n: number,
   type: DataType,
   needsCount: (i: number) => boolean,
-  pick: (i: number, chars: number, range: Int32Array) => boolean,
+  pick: (i: number, chars: number, range: Float64Array) => boolean,
 ): Utf8Column {
   const v = strView(args[0], n);
   const validity = argsValidity(args, n);
   const ascii = viewIsAscii(v, n);
   const d = v.data;
   const out = new StringOut(n, viewBytes(v, n));
-  const range = new Int32Array(2);
+  const range = new Float64Array(2);
   for (let i = 0; i < n; i++) {
     if (validity && validity[i] === 0) {
       out.nullRow();
@@ -495,7 +516,9 @@ function matchKernel(
     const v = strView(args[0], n), needle = strView(args[1], n);
     const out = new Uint8Array(n);
     for (let i = 0; i < n; i++) {
-      out[i] = test(v.data, v.starts[i], v.ends[i], needle.data, needle.starts[i], needle.ends[i]) ? 1 : 0;
+      out[i] = test(v.data, v.starts[i], v.ends[i], needle.data, needle.starts[i], needle.ends[i])
+        ? 1
+        : 0;
     }
     return numericColumn(type, out, argsValidity(args, n));
   };
@@ -596,8 +619,41 @@ const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
 const encoder = new TextEncoder();
 
 /**
+ * Code points that may join a grapheme cluster with a neighbour (a superset
+ * of the grapheme-break classes other than "Other": marks, format and
+ * control characters, emoji modifiers, regional indicators, Hangul jamo and
+ * syllables, and the few Prepend/SpacingMark letters). A string without them
+ * has one cluster per code point.
+ */
+const MAY_JOIN =
+  /[\p{M}\p{Cf}\p{Cc}\p{Emoji_Modifier}\p{Regional_Indicator}\u{FF9E}\u{FF9F}\u{1100}-\u{11FF}\u{A960}-\u{A97F}\u{AC00}-\u{D7FF}\u{0D4E}\u{0E33}\u{0EB3}\u{111C2}\u{111C3}\u{1193F}\u{11941}\u{11A3A}\u{11A84}-\u{11A89}\u{11D46}\u{11F02}]/u;
+
+/** Per code point: 0 = not classified yet, 1 = always its own cluster, 2 = may join. */
+let joinClass: Uint8Array | null = null;
+
+function mayJoin(c: number): boolean {
+  joinClass ??= new Uint8Array(0x110000);
+  let k = joinClass[c];
+  if (k === 0) {
+    k = MAY_JOIN.test(String.fromCodePoint(c)) ? 2 : 1;
+    joinClass[c] = k;
+  }
+  return k === 2;
+}
+
+/** True when every code point of `data[s, e)` is its own grapheme cluster. */
+function singleCodePointClusters(data: Uint8Array, s: number, e: number): boolean {
+  for (let k = s; k < e; k += seqLength(data[k])) {
+    const b = data[k];
+    if (b < 0x80 ? b < 0x20 || b === 0x7f : mayJoin(codePointAt(data, k))) return false;
+  }
+  return true;
+}
+
+/**
  * reverse: ASCII strings are reversed byte by byte (as DuckDB does, so even
- * "\r\n" turns around), other strings by grapheme cluster.
+ * "\r\n" turns around), other strings by grapheme cluster: by code point
+ * when no character can join a cluster, with Intl.Segmenter otherwise.
  */
 const reverse: Kernel = (args, n, type) => {
   const v = strView(args[0], n);
@@ -613,8 +669,20 @@ const reverse: Kernel = (args, n, type) => {
     if (isAsciiRange(d, s, e)) {
       out.reserve(e - s);
       for (let k = e - 1; k >= s; k--) out.push(d[k]);
+    } else if (singleCodePointClusters(d, s, e)) {
+      out.reserve(e - s);
+      let end = e;
+      while (end > s) {
+        let k = end - 1;
+        while (k > s && (d[k] & 0xc0) === 0x80) k--;
+        for (let j = k; j < end; j++) out.push(d[j]);
+        end = k;
+      }
     } else {
-      const parts = Array.from(graphemes.segment(decoder.decode(d.subarray(s, e))), (g) => g.segment);
+      const parts = Array.from(
+        graphemes.segment(decoder.decode(d.subarray(s, e))),
+        (g) => g.segment,
+      );
       const bytes = encoder.encode(parts.reverse().join(""));
       out.copy(bytes, 0, bytes.length);
     }
@@ -657,7 +725,11 @@ const splitPart: Kernel = (args, n, type) => {
       } else {
         if (k < 0) {
           let parts = 1;
-          for (let at = indexOfBytes(d, s, e, delim.data, ds, de); at >= 0; at = indexOfBytes(d, at + m, e, delim.data, ds, de)) {
+          for (
+            let at = indexOfBytes(d, s, e, delim.data, ds, de);
+            at >= 0;
+            at = indexOfBytes(d, at + m, e, delim.data, ds, de)
+          ) {
             parts++;
           }
           k = parts + k + 1;

@@ -35,12 +35,16 @@ function andValidity(a: Uint8Array | null, b: Uint8Array | null): Uint8Array | n
 }
 
 function isWide(d: Datum): boolean {
-  return isScalar(d) ? typeof d.value === "bigint" : (d as NumericColumn).values instanceof BigInt64Array;
+  return isScalar(d)
+    ? typeof d.value === "bigint"
+    : (d as NumericColumn).values instanceof BigInt64Array;
 }
 
 /** Evaluates `l op r` for arithmetic operators; operand types are already cast per signature. */
 export function arithmetic(op: BinaryOp, l: Datum, r: Datum, type: DataType, n: number): Datum {
-  if ((isScalar(l) && l.value === null) || (isScalar(r) && r.value === null)) return scalar(type, null);
+  if ((isScalar(l) && l.value === null) || (isScalar(r) && r.value === null)) {
+    return scalar(type, null);
+  }
   const lt = l.type, rt = r.type;
   if (lt.id === "interval" || rt.id === "interval") return intervalArith(op, l, r, type, n);
   if (lt.id === "date32" && rt.id === "date32") {
@@ -55,10 +59,14 @@ export function arithmetic(op: BinaryOp, l: Datum, r: Datum, type: DataType, n: 
   const st: DataType = type.id === "int32" ? { id: "float64" } : type;
   switch (op) {
     case "+":
-      if (fl === 1 && fr === 1) return checked(binaryLoop((a, b) => a + b, l, r, type, n, st), type);
+      if (fl === 1 && fr === 1) {
+        return checked(binaryLoop((a, b) => a + b, l, r, type, n, st), type);
+      }
       return checked(binaryLoop((a, b) => a * fl + b * fr, l, r, type, n), type);
     case "-":
-      if (fl === 1 && fr === 1) return checked(binaryLoop((a, b) => a - b, l, r, type, n, st), type);
+      if (fl === 1 && fr === 1) {
+        return checked(binaryLoop((a, b) => a - b, l, r, type, n, st), type);
+      }
       return checked(binaryLoop((a, b) => a * fl - b * fr, l, r, type, n), type);
     case "*":
       return checked(binaryLoop((a, b) => a * b, l, r, type, n, st), type);
@@ -150,7 +158,9 @@ function checked(d: Datum, type: DataType): Datum {
   if (type.id === "int32") {
     const v = c.values as Float64Array;
     for (let i = 0; i < v.length; i++) {
-      if ((v[i] >= lim || v[i] < -lim) && (c.validity === null || c.validity[i])) throw overflow(type);
+      if ((v[i] >= lim || v[i] < -lim) && (c.validity === null || c.validity[i])) {
+        throw overflow(type);
+      }
     }
     return numericColumn(type, new Int32Array(v), c.validity);
   }
@@ -162,7 +172,10 @@ function checked(d: Datum, type: DataType): Datum {
 }
 
 function overflow(type: DataType): SpiceError {
-  return new SpiceError("EXECUTION", `overflow in ${type.id === "int32" ? "INTEGER" : "DECIMAL"} arithmetic`);
+  return new SpiceError(
+    "EXECUTION",
+    `overflow in ${type.id === "int32" ? "INTEGER" : "DECIMAL"} arithmetic`,
+  );
 }
 
 function wideDecimal(op: BinaryOp, l: Datum, r: Datum, type: DataType, n: number): Datum {
@@ -250,7 +263,9 @@ export function civilFromDays(z: number): [number, number, number] {
   z += 719468;
   const era = Math.floor(z / 146097);
   const doe = z - era * 146097;
-  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
+  const yoe = Math.floor(
+    (doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365,
+  );
   const y = yoe + era * 400;
   const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
   const mp = Math.floor((5 * doy + 2) / 153);

@@ -33,7 +33,9 @@ export function logical(op: "and" | "or", l: Datum, r: Datum, n: number): Datum 
       if (b === true) return a;
       // x AND NULL: FALSE where x is FALSE, else NULL.
       const validity = new Uint8Array(n);
-      for (let i = 0; i < n; i++) validity[i] = (!a.validity || a.validity[i]) && av[i] === 0 ? 1 : 0;
+      for (let i = 0; i < n; i++) {
+        validity[i] = (!a.validity || a.validity[i]) && av[i] === 0 ? 1 : 0;
+      }
       return numericColumn(BOOL, new Uint8Array(n), validity);
     }
     if (b === true) return scalar(BOOL, true);
@@ -46,7 +48,7 @@ export function logical(op: "and" | "or", l: Datum, r: Datum, n: number): Datum 
   const bv = b.values as Uint8Array;
   const out = new Uint8Array(n);
   if (!a.validity && !b.validity) {
-    if (isAnd) for (let i = 0; i < n; i++) out[i] = av[i] & bv[i];
+    if (isAnd) { for (let i = 0; i < n; i++) out[i] = av[i] & bv[i]; }
     else for (let i = 0; i < n; i++) out[i] = av[i] | bv[i];
     return numericColumn(BOOL, out, null);
   }
@@ -118,7 +120,7 @@ export function selectTrue(d: Datum, n: number): Int32Array | "all" | "none" {
   const v = c.values as Uint8Array;
   const valid = c.validity;
   let count = 0;
-  if (valid) for (let i = 0; i < n; i++) count += v[i] & valid[i];
+  if (valid) { for (let i = 0; i < n; i++) count += v[i] & valid[i]; }
   else for (let i = 0; i < n; i++) count += v[i];
   if (count === n) return "all";
   if (count === 0) return "none";

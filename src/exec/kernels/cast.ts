@@ -13,13 +13,19 @@ import {
   type NumericColumn,
   numericColumn,
   stringAt,
-  type Utf8Column,
   Utf8Builder,
+  type Utf8Column,
 } from "../../arrow/column.ts";
 import { type DataType, typeEquals, typeToString } from "../../arrow/types.ts";
 import { SpiceError } from "../../errors.ts";
 import type { IntervalValue } from "../../plan/expr.ts";
-import { formatDate, formatInterval, formatTimestamp, parseDate, parseTimestamp } from "../../sql/literals.ts";
+import {
+  formatDate,
+  formatInterval,
+  formatTimestamp,
+  parseDate,
+  parseTimestamp,
+} from "../../sql/literals.ts";
 import { type Datum, isScalar, scalar } from "../datum.ts";
 
 const POW10: number[] = Array.from({ length: 39 }, (_, i) => 10 ** i);
@@ -67,7 +73,9 @@ export function formatDouble(x: number): string {
 function convertError(v: unknown, to: DataType): SpiceError {
   return new SpiceError(
     "EXECUTION",
-    `could not convert ${typeof v === "string" ? `string '${v}'` : String(v)} to ${typeToString(to)}`,
+    `could not convert ${typeof v === "string" ? `string '${v}'` : String(v)} to ${
+      typeToString(to)
+    }`,
   );
 }
 
@@ -124,7 +132,14 @@ export function castColumn(c: Column, to: DataType): Column {
   if (from.id === "null") {
     const validity = new Uint8Array(n);
     if (to.id === "utf8") {
-      return { enc: "utf8", type: to, length: n, offsets: new Int32Array(n + 1), data: new Uint8Array(0), validity };
+      return {
+        enc: "utf8",
+        type: to,
+        length: n,
+        offsets: new Int32Array(n + 1),
+        data: new Uint8Array(0),
+        validity,
+      };
     }
     return numericColumn(to, allocValues(to, n), validity);
   }
@@ -232,7 +247,11 @@ function checkInt32Range(
   }
 }
 
-function checkDecimalRange(o: Float64Array, to: DataType & { id: "decimal" }, validity: Uint8Array | null): void {
+function checkDecimalRange(
+  o: Float64Array,
+  to: DataType & { id: "decimal" },
+  validity: Uint8Array | null,
+): void {
   const lim = pow10(to.precision);
   for (let i = 0; i < o.length; i++) {
     if (validity !== null && !validity[i]) continue;
@@ -279,7 +298,10 @@ function castWide(c: NumericColumn, to: DataType): Column {
   // Other targets: go through doubles (exact enough for ints up to 2^53).
   const f = new Float64Array(n);
   for (let i = 0; i < n; i++) f[i] = Number(src[i]);
-  return castColumn(numericColumn({ id: "decimal", precision: 18, scale: from.scale }, f, c.validity), to);
+  return castColumn(
+    numericColumn({ id: "decimal", precision: 18, scale: from.scale }, f, c.validity),
+    to,
+  );
 }
 
 function castToString(c: NumericColumn): Column {

@@ -42,7 +42,14 @@ export function compareBytes(
   return la - lb;
 }
 
-function bytesEqual(a: Uint8Array, as: number, ae: number, b: Uint8Array, bs: number, be: number): boolean {
+function bytesEqual(
+  a: Uint8Array,
+  as: number,
+  ae: number,
+  b: Uint8Array,
+  bs: number,
+  be: number,
+): boolean {
   const len = ae - as;
   if (len !== be - bs) return false;
   for (let k = 0; k < len; k++) if (a[as + k] !== b[bs + k]) return false;
@@ -207,7 +214,14 @@ function compareColumns(op: Cmp, a: Column, b: Column, n: number): Datum {
     const ia = sa.index(i), ib = sb.index(i);
     out[i] = test(
       op,
-      compareBytes(sa.data, sa.offsets[ia], sa.offsets[ia + 1], sb.data, sb.offsets[ib], sb.offsets[ib + 1]),
+      compareBytes(
+        sa.data,
+        sa.offsets[ia],
+        sa.offsets[ia + 1],
+        sb.data,
+        sb.offsets[ib],
+        sb.offsets[ib + 1],
+      ),
     );
   }
   return numericColumn(BOOL, out, validity);

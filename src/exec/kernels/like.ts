@@ -127,7 +127,9 @@ export function like(arg: Datum, pattern: Datum, negated: boolean, ci: boolean, 
   if (c.enc === "dict") {
     const d = c.dict;
     const hit = new Uint8Array(d.length);
-    for (let k = 0; k < d.length; k++) hit[k] = (m(d.data, d.offsets[k], d.offsets[k + 1]) ? 1 : 0) ^ flip;
+    for (let k = 0; k < d.length; k++) {
+      hit[k] = (m(d.data, d.offsets[k], d.offsets[k + 1]) ? 1 : 0) ^ flip;
+    }
     const idx = c.indices;
     for (let i = 0; i < n; i++) out[i] = hit[idx[i]];
   } else if (c.enc === "utf8") {

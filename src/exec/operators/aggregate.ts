@@ -11,7 +11,7 @@
 import { type RecordBatch, recordBatch, sliceBatch } from "../../arrow/batch.ts";
 import { type Column, nullColumn, numericColumn } from "../../arrow/column.ts";
 import { INT64 } from "../../arrow/types.ts";
-import { physicalSchema, type PhysicalPlan } from "../../physical/plan.ts";
+import { type PhysicalPlan, physicalSchema } from "../../physical/plan.ts";
 import { type Accumulator, createAccumulator } from "../aggregates.ts";
 import type { TaskContext } from "../context.ts";
 import { toColumn } from "../datum.ts";
@@ -48,7 +48,14 @@ export async function* executeAggregate(
       const n = b.numRows;
       const groups = table ? table.insert(b.columns.slice(0, nk), n) : new Int32Array(n);
       const size = table ? table.size : 1;
-      accs.forEach((a, k) => a.merge(groups, b.columns.slice(stateStart[k], stateStart[k] + a.stateTypes.length), n, size));
+      accs.forEach((a, k) =>
+        a.merge(
+          groups,
+          b.columns.slice(stateStart[k], stateStart[k] + a.stateTypes.length),
+          n,
+          size,
+        )
+      );
     }
   } else {
     const layout = layoutOf(node.input.columns.map((c) => c.id));
@@ -94,7 +101,7 @@ export async function* executeAggregate(
             const sel = selectTrue(f.evaluate(b), n);
             if (sel !== "all") {
               g = new Int32Array(n).fill(-1);
-              if (sel !== "none") for (const i of sel) g[i] = groups[i];
+              if (sel !== "none") { for (const i of sel) g[i] = groups[i]; }
             }
           }
           a.update(g, args[k], n, size);
@@ -114,7 +121,9 @@ export async function* executeAggregate(
   }
   // Output order: group keys, aggregate values (or states), then the grouping id.
   const gidCol = hasSets ? [keyCols.pop()!] : [];
-  const columns = node.mode === "partial" ? [...keyCols, ...gidCol, ...valueCols] : [...keyCols, ...valueCols, ...gidCol];
+  const columns = node.mode === "partial"
+    ? [...keyCols, ...gidCol, ...valueCols]
+    : [...keyCols, ...valueCols, ...gidCol];
   const out = recordBatch(schema, columns, numGroups);
   for (let s = 0; s < numGroups; s += ctx.batchSize) {
     yield sliceBatch(out, s, Math.min(ctx.batchSize, numGroups - s));

@@ -6,7 +6,7 @@
  */
 
 import { type RecordBatch, recordBatch, takeBatch } from "../../arrow/batch.ts";
-import { physicalSchema, type PhysicalPlan } from "../../physical/plan.ts";
+import { type PhysicalPlan, physicalSchema } from "../../physical/plan.ts";
 import type { TaskContext } from "../context.ts";
 import { compileExpr, layoutOf } from "../expr.ts";
 import { selectTrue } from "../kernels/boolean.ts";

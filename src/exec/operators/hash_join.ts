@@ -15,7 +15,7 @@
 import { concatBatches, type RecordBatch, recordBatch } from "../../arrow/batch.ts";
 import { type Column, nullColumn, numericColumn, take } from "../../arrow/column.ts";
 import { BOOL } from "../../arrow/types.ts";
-import { physicalSchema, type PhysicalPlan } from "../../physical/plan.ts";
+import { type PhysicalPlan, physicalSchema } from "../../physical/plan.ts";
 import type { TaskContext } from "../context.ts";
 import { toColumn } from "../datum.ts";
 import { compileExpr, compileExprs, layoutOf } from "../expr.ts";
@@ -79,7 +79,10 @@ export async function* probeJoin(
     layoutOf(probePlan.columns.map((c) => c.id)),
   );
   const residual = node.filter
-    ? compileExpr(node.filter, layoutOf([...node.left.columns, ...node.right.columns].map((c) => c.id)))
+    ? compileExpr(
+      node.filter,
+      layoutOf([...node.left.columns, ...node.right.columns].map((c) => c.id)),
+    )
     : null;
   const B = build.batch;
   const table = build.table;
@@ -121,7 +124,7 @@ export async function* probeJoin(
         bi = nbi;
       }
     }
-    if (buildMatched) for (let k = 0; k < bi.length; k++) buildMatched[bi[k]] = 1;
+    if (buildMatched) { for (let k = 0; k < bi.length; k++) buildMatched[bi[k]] = 1; }
     switch (kind) {
       case "inner":
       case "left":
@@ -133,7 +136,8 @@ export async function* probeJoin(
           let unmatched = 0;
           for (let i = 0; i < n; i++) unmatched += 1 - matched[i];
           if (unmatched > 0) {
-            const npi = new Int32Array(pi.length + unmatched), nbi = new Int32Array(pi.length + unmatched);
+            const npi = new Int32Array(pi.length + unmatched),
+              nbi = new Int32Array(pi.length + unmatched);
             npi.set(pi);
             nbi.set(bi);
             let at = pi.length;
@@ -179,7 +183,9 @@ export async function* probeJoin(
         let probeNull: Uint8Array | null = null;
         if (kind === "anti" && node.nullAware && !buildEmpty) probeNull = anyNullMask(keys, n);
         let count = 0;
-        for (let i = 0; i < n; i++) if (matched[i] === want && !(probeNull && probeNull[i])) count++;
+        for (let i = 0; i < n; i++) {
+          if (matched[i] === want && !(probeNull && probeNull[i])) count++;
+        }
         if (count === 0) break;
         if (count === n) {
           yield recordBatch(schema, pb.columns, n);
@@ -187,7 +193,9 @@ export async function* probeJoin(
         }
         const idx = new Int32Array(count);
         let at = 0;
-        for (let i = 0; i < n; i++) if (matched[i] === want && !(probeNull && probeNull[i])) idx[at++] = i;
+        for (let i = 0; i < n; i++) {
+          if (matched[i] === want && !(probeNull && probeNull[i])) idx[at++] = i;
+        }
         yield recordBatch(schema, pb.columns.map((c) => take(c, idx)), count);
         break;
       }

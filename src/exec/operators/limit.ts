@@ -11,7 +11,10 @@ import type { PhysicalPlan } from "../../physical/plan.ts";
 type LimitNode = PhysicalPlan & { op: "limit" };
 
 /** Applies skip/fetch to a stream. */
-export async function* executeLimit(node: LimitNode, input: AsyncIterable<RecordBatch>): AsyncIterable<RecordBatch> {
+export async function* executeLimit(
+  node: LimitNode,
+  input: AsyncIterable<RecordBatch>,
+): AsyncIterable<RecordBatch> {
   let skip = node.skip;
   let remaining = node.fetch ?? Infinity;
   if (remaining <= 0) return;

@@ -8,7 +8,7 @@
 
 import { concatBatches, type RecordBatch, recordBatch, sliceBatch } from "../../arrow/batch.ts";
 import { SpiceError } from "../../errors.ts";
-import { physicalSchema, type PhysicalPlan } from "../../physical/plan.ts";
+import { type PhysicalPlan, physicalSchema } from "../../physical/plan.ts";
 import type { TaskContext } from "../context.ts";
 import { layoutOf } from "../expr.ts";
 import { computeWindows } from "../window.ts";
@@ -26,7 +26,9 @@ export async function* relabelUnion(
 }
 
 /** Passes at most one row; more is the error a scalar subquery must raise. */
-export async function* executeMaxOneRow(input: AsyncIterable<RecordBatch>): AsyncIterable<RecordBatch> {
+export async function* executeMaxOneRow(
+  input: AsyncIterable<RecordBatch>,
+): AsyncIterable<RecordBatch> {
   let seen = 0;
   const kept: RecordBatch[] = [];
   for await (const b of input) {

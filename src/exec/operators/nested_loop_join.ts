@@ -11,7 +11,7 @@
 import { concatBatches, type RecordBatch, recordBatch } from "../../arrow/batch.ts";
 import { nullColumn, numericColumn, take } from "../../arrow/column.ts";
 import { BOOL } from "../../arrow/types.ts";
-import { physicalSchema, type PhysicalPlan } from "../../physical/plan.ts";
+import { type PhysicalPlan, physicalSchema } from "../../physical/plan.ts";
 import type { TaskContext } from "../context.ts";
 import { compileExpr, layoutOf } from "../expr.ts";
 import { selectTrue } from "../kernels/boolean.ts";
@@ -29,11 +29,16 @@ export async function* executeNestedLoopJoin(
   const R = concatBatches(physicalSchema(node.right), rightBatches);
   const schema = physicalSchema(node);
   const cond = node.filter
-    ? compileExpr(node.filter, layoutOf([...node.left.columns, ...node.right.columns].map((c) => c.id)))
+    ? compileExpr(
+      node.filter,
+      layoutOf([...node.left.columns, ...node.right.columns].map((c) => c.id)),
+    )
     : null;
   const kind = node.kind;
   const rightMatched = kind === "right" || kind === "full" ? new Uint8Array(R.numRows) : null;
-  const pairSchema = { fields: [...physicalSchema(node.left).fields, ...physicalSchema(node.right).fields] };
+  const pairSchema = {
+    fields: [...physicalSchema(node.left).fields, ...physicalSchema(node.right).fields],
+  };
   const m = R.numRows;
   for await (const lb of left) {
     if (ctx.signal.aborted) throw ctx.signal.reason;
@@ -53,7 +58,10 @@ export async function* executeNestedLoopJoin(
         }
       }
       if (cond) {
-        const pairs = recordBatch(pairSchema, [...lb.columns.map((c) => take(c, li)), ...R.columns.map((c) => take(c, ri))], count);
+        const pairs = recordBatch(pairSchema, [
+          ...lb.columns.map((c) => take(c, li)),
+          ...R.columns.map((c) => take(c, ri)),
+        ], count);
         const sel = selectTrue(cond.evaluate(pairs), count);
         if (sel === "none") continue;
         if (sel !== "all") {
@@ -62,10 +70,13 @@ export async function* executeNestedLoopJoin(
         }
       }
       for (let q = 0; q < li.length; q++) leftMatched[li[q]] = 1;
-      if (rightMatched) for (let q = 0; q < ri.length; q++) rightMatched[ri[q]] = 1;
+      if (rightMatched) { for (let q = 0; q < ri.length; q++) rightMatched[ri[q]] = 1; }
       if (kind === "inner" || kind === "left" || kind === "right" || kind === "full") {
         if (li.length > 0) {
-          yield recordBatch(schema, [...lb.columns.map((c) => take(c, li)), ...R.columns.map((c) => take(c, ri))], li.length);
+          yield recordBatch(schema, [
+            ...lb.columns.map((c) => take(c, li)),
+            ...R.columns.map((c) => take(c, ri)),
+          ], li.length);
         }
       }
     }
@@ -75,7 +86,10 @@ export async function* executeNestedLoopJoin(
       if (miss.length) {
         const li = Int32Array.from(miss);
         const ri = new Int32Array(li.length).fill(-1);
-        yield recordBatch(schema, [...lb.columns.map((c) => take(c, li)), ...R.columns.map((c) => takeOrNull(c, ri))], li.length);
+        yield recordBatch(schema, [
+          ...lb.columns.map((c) => take(c, li)),
+          ...R.columns.map((c) => takeOrNull(c, ri)),
+        ], li.length);
       }
     } else if (kind === "semi" || kind === "anti") {
       const want = kind === "semi" ? 1 : 0;

@@ -6,7 +6,7 @@
  */
 
 import { type RecordBatch, recordBatch } from "../../arrow/batch.ts";
-import { physicalSchema, type PhysicalPlan } from "../../physical/plan.ts";
+import { type PhysicalPlan, physicalSchema } from "../../physical/plan.ts";
 import type { TaskContext } from "../context.ts";
 import { toColumn } from "../datum.ts";
 import { compileExprs, layoutOf } from "../expr.ts";
@@ -19,7 +19,10 @@ export async function* executeProject(
   input: AsyncIterable<RecordBatch>,
   _ctx: TaskContext,
 ): AsyncIterable<RecordBatch> {
-  const exprs = compileExprs(node.items.map((i) => i.expr), layoutOf(node.input.columns.map((c) => c.id)));
+  const exprs = compileExprs(
+    node.items.map((i) => i.expr),
+    layoutOf(node.input.columns.map((c) => c.id)),
+  );
   const schema = physicalSchema(node);
   for await (const b of input) {
     const n = b.numRows;

@@ -7,7 +7,7 @@
 
 import { type RecordBatch, recordBatch } from "../../arrow/batch.ts";
 import { SpiceError } from "../../errors.ts";
-import { physicalSchema, type PhysicalPlan } from "../../physical/plan.ts";
+import { type PhysicalPlan, physicalSchema } from "../../physical/plan.ts";
 import type { TaskContext } from "../context.ts";
 
 type ScanNode = PhysicalPlan & { op: "scan" };
@@ -19,12 +19,16 @@ export async function* executeScan(
   ctx: TaskContext,
 ): AsyncIterable<RecordBatch> {
   const provider = ctx.catalog.get(node.table);
-  if (!provider) throw new SpiceError("TABLE_NOT_FOUND", `table "${node.table}" not found on this node`);
+  if (!provider) {
+    throw new SpiceError("TABLE_NOT_FOUND", `table "${node.table}" not found on this node`);
+  }
   const schema = physicalSchema(node);
   // Scan partitions are dealt round-robin over the node's output partitions.
   for (let i = partition; i < node.scanPartitions.length; i += node.partitions) {
     for await (const b of provider.scan(node.scanPartitions[i], node.projection, node.filters)) {
-      if (ctx.signal.aborted) throw ctx.signal.reason ?? new SpiceError("CANCELLED", "query cancelled");
+      if (ctx.signal.aborted) {
+        throw ctx.signal.reason ?? new SpiceError("CANCELLED", "query cancelled");
+      }
       if (b.numRows === 0) continue;
       yield recordBatch(schema, b.columns, b.numRows);
     }

@@ -6,8 +6,14 @@
  * @module
  */
 
-import { concatBatches, type RecordBatch, recordBatch, sliceBatch, takeBatch } from "../../arrow/batch.ts";
-import { physicalSchema, type PhysicalPlan } from "../../physical/plan.ts";
+import {
+  concatBatches,
+  type RecordBatch,
+  recordBatch,
+  sliceBatch,
+  takeBatch,
+} from "../../arrow/batch.ts";
+import { type PhysicalPlan, physicalSchema } from "../../physical/plan.ts";
 import type { TaskContext } from "../context.ts";
 import { toColumn } from "../datum.ts";
 import { compileExprs, layoutOf } from "../expr.ts";
@@ -22,12 +28,17 @@ export async function* executeSort(
   ctx: TaskContext,
 ): AsyncIterable<RecordBatch> {
   const schema = physicalSchema(node);
-  const keys = compileExprs(node.keys.map((k) => k.expr), layoutOf(node.input.columns.map((c) => c.id)));
+  const keys = compileExprs(
+    node.keys.map((k) => k.expr),
+    layoutOf(node.input.columns.map((c) => c.id)),
+  );
   const orders = node.keys.map((k) => ({ asc: k.asc, nullsFirst: k.nullsFirst }));
   const fetch = node.fetch;
   const order = (b: RecordBatch, limit: number | null): RecordBatch => {
     const cols = keys.map((k) => toColumn(k.evaluate(b), b.numRows));
-    const idx = limit === null ? sortIndices(cols, orders, b.numRows) : topKIndices(cols, orders, b.numRows, limit);
+    const idx = limit === null
+      ? sortIndices(cols, orders, b.numRows)
+      : topKIndices(cols, orders, b.numRows, limit);
     return takeBatch(b, idx);
   };
   let held: RecordBatch[] = [];

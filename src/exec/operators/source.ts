@@ -6,13 +6,15 @@
  */
 
 import { type RecordBatch, recordBatch } from "../../arrow/batch.ts";
-import { physicalSchema, type PhysicalPlan } from "../../physical/plan.ts";
+import { type PhysicalPlan, physicalSchema } from "../../physical/plan.ts";
 import { concatColumns } from "../../arrow/column.ts";
 import { toColumn } from "../datum.ts";
 import { compileExpr } from "../expr.ts";
 
 /** Streams a VALUES node. */
-export async function* executeValues(node: PhysicalPlan & { op: "values" }): AsyncIterable<RecordBatch> {
+export async function* executeValues(
+  node: PhysicalPlan & { op: "values" },
+): AsyncIterable<RecordBatch> {
   const one = recordBatch({ fields: [] }, [], 1);
   const schema = physicalSchema(node);
   const empty = new Map<number, number>();
@@ -23,6 +25,8 @@ export async function* executeValues(node: PhysicalPlan & { op: "values" }): Asy
 }
 
 /** Streams an empty relation (one row with no columns when `oneRow`). */
-export async function* executeEmpty(node: PhysicalPlan & { op: "empty" }): AsyncIterable<RecordBatch> {
+export async function* executeEmpty(
+  node: PhysicalPlan & { op: "empty" },
+): AsyncIterable<RecordBatch> {
   if (node.oneRow) yield recordBatch(physicalSchema(node), [], 1);
 }

@@ -13,7 +13,17 @@ import { DATE32 } from "../../arrow/types.ts";
 import { isScalar } from "../../exec/datum.ts";
 import { compileExpr } from "../../exec/expr.ts";
 import { valueAt } from "../../arrow/column.ts";
-import { andAll, conjuncts, disjuncts, type Expr, exprKey, isConstant, lit, mapExpr, orAll } from "../expr.ts";
+import {
+  andAll,
+  conjuncts,
+  disjuncts,
+  type Expr,
+  exprKey,
+  isConstant,
+  lit,
+  mapExpr,
+  orAll,
+} from "../expr.ts";
 import { type LogicalPlan, planInputs, withInputs } from "../logical.ts";
 import { mapPlanExprs } from "./map_exprs.ts";
 
@@ -89,10 +99,14 @@ function dateVsTimestamp(x: Expr): Expr | null {
   let colSide = x.left, litSide = x.right, op = x.op;
   if (colSide.kind === "literal") {
     [colSide, litSide] = [litSide, colSide];
-    op = ({ "<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "=", "<>": "<>" } as Record<string, string>)[op] as typeof op;
+    op = ({ "<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "=", "<>": "<>" } as Record<
+      string,
+      string
+    >)[op] as typeof op;
   }
   if (
-    colSide.kind !== "cast" || colSide.type.id !== "timestamp" || colSide.arg.type.id !== "date32" ||
+    colSide.kind !== "cast" || colSide.type.id !== "timestamp" ||
+    colSide.arg.type.id !== "date32" ||
     litSide.kind !== "literal" || typeof litSide.value !== "number"
   ) return null;
   const ts = litSide.value;

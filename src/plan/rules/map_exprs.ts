@@ -23,7 +23,11 @@ export function mapPlanExprs(p: LogicalPlan, f: (e: Expr) => Expr): LogicalPlan 
       return {
         ...p,
         groupBy: p.groupBy.map((g) => ({ ...g, expr: f(g.expr) })),
-        aggregates: p.aggregates.map((a) => ({ ...a, args: a.args.map(f), filter: a.filter ? f(a.filter) : null })),
+        aggregates: p.aggregates.map((a) => ({
+          ...a,
+          args: a.args.map(f),
+          filter: a.filter ? f(a.filter) : null,
+        })),
       };
     case "join":
       return {

@@ -61,9 +61,15 @@ function prune(p: LogicalPlan, required: ReadonlySet<number>): LogicalPlan {
       const windows = p.windows.filter((w) => required.has(w.id));
       if (windows.length === 0) return prune(p.input, required);
       const need = new Set(required);
-      for (const w of windows) idsOf([...w.args, ...w.partitionBy, ...w.orderBy.map((k) => k.expr)], need);
+      for (const w of windows) {
+        idsOf([...w.args, ...w.partitionBy, ...w.orderBy.map((k) => k.expr)], need);
+      }
       const inputIds = outputIds(p.input);
-      return { ...p, windows, input: prune(p.input, new Set([...need].filter((id) => inputIds.has(id)))) };
+      return {
+        ...p,
+        windows,
+        input: prune(p.input, new Set([...need].filter((id) => inputIds.has(id)))),
+      };
     }
     case "union": {
       let keep = p.columns.map((c, i) => (required.has(c.id) ? i : -1)).filter((i) => i >= 0);

@@ -41,15 +41,26 @@ function volatile(e: Expr): boolean {
 export function nullRejecting(e: Expr, ids: ReadonlySet<number>): boolean {
   const reads = [...exprColumns(e)].some((id) => ids.has(id));
   if (!reads) return false;
-  if (e.kind === "binary" && e.op === "and") return nullRejecting(e.left, ids) || nullRejecting(e.right, ids);
-  if (e.kind === "binary" && e.op === "or") return nullRejecting(e.left, ids) && nullRejecting(e.right, ids);
+  if (e.kind === "binary" && e.op === "and") {
+    return nullRejecting(e.left, ids) || nullRejecting(e.right, ids);
+  }
+  if (e.kind === "binary" && e.op === "or") {
+    return nullRejecting(e.left, ids) && nullRejecting(e.right, ids);
+  }
   let tolerant = false;
   walkExpr(e, (x) => {
-    if (x.kind === "case" || (x.kind === "call" && (x.fn === "coalesce" || x.fn === "concat"))) tolerant = true;
-    if (x.kind === "unary" && (x.op === "is_null" || x.op === "not" || x.op === "is_true" || x.op === "is_false")) {
+    if (x.kind === "case" || (x.kind === "call" && (x.fn === "coalesce" || x.fn === "concat"))) {
       tolerant = true;
     }
-    if (x.kind === "binary" && (x.op === "is_distinct" || x.op === "is_not_distinct" || x.op === "or")) {
+    if (
+      x.kind === "unary" &&
+      (x.op === "is_null" || x.op === "not" || x.op === "is_true" || x.op === "is_false")
+    ) {
+      tolerant = true;
+    }
+    if (
+      x.kind === "binary" && (x.op === "is_distinct" || x.op === "is_not_distinct" || x.op === "or")
+    ) {
       tolerant = true;
     }
   });
@@ -99,7 +110,9 @@ function push(p: LogicalPlan, predsIn: readonly Expr[]): LogicalPlan {
       const down: Expr[] = [];
       const keep: Expr[] = [];
       for (const e of preds) {
-        if (p.groupingSets === null && p.groupBy.length > 0 && subset(e, keyIds) && !isConstant(e)) {
+        if (
+          p.groupingSets === null && p.groupBy.length > 0 && subset(e, keyIds) && !isConstant(e)
+        ) {
           down.push(substitute(e, keys));
         } else keep.push(e);
       }
@@ -110,7 +123,9 @@ function push(p: LogicalPlan, predsIn: readonly Expr[]): LogicalPlan {
     case "window": {
       const inputIds = outputIds(p.input);
       const partitionIds = p.windows.map((w) =>
-        new Set(w.partitionBy.filter((x) => x.kind === "column").map((x) => (x as { id: number }).id))
+        new Set(
+          w.partitionBy.filter((x) => x.kind === "column").map((x) => (x as { id: number }).id),
+        )
       );
       const down: Expr[] = [];
       const keep: Expr[] = [];
@@ -189,7 +204,10 @@ function pushJoin(p: LogicalPlan & { kind: "join" }, preds: readonly Expr[]): Lo
     }
     // ON conjuncts: those over the non-preserved side filter that side first.
     for (const e of onConj) {
-      if (subset(e, rIds) && (kind === "left" || kind === "semi" || kind === "anti" || kind === "mark")) {
+      if (
+        subset(e, rIds) &&
+        (kind === "left" || kind === "semi" || kind === "anti" || kind === "mark")
+      ) {
         rightPreds.push(e);
       } else if (subset(e, lIds) && kind === "right") leftPreds.push(e);
       else if (subset(e, lIds) && kind === "semi") leftPreds.push(e);

@@ -84,7 +84,9 @@ export function reorderJoins(plan: LogicalPlan): LogicalPlan {
 
 function rebuild(rels: Relation[], preds: Expr[]): LogicalPlan {
   if (rels.length === 1) {
-    return preds.length ? { kind: "filter", input: rels[0].plan, predicate: andAll(preds)! } : rels[0].plan;
+    return preds.length
+      ? { kind: "filter", input: rels[0].plan, predicate: andAll(preds)! }
+      : rels[0].plan;
   }
   const [a, b] = rels;
   const on: [Expr, Expr][] = [];

@@ -193,7 +193,9 @@ async function reference(c: Check): Promise<unknown[]> {
 }
 
 function describe(c: Check, row: number, mode: string): string {
-  return `${c.fn}(${c.rows[row].map((v) => JSON.stringify(typeof v === "bigint" ? String(v) : v)).join(", ")}) [${mode}]`;
+  return `${c.fn}(${
+    c.rows[row].map((v) => JSON.stringify(typeof v === "bigint" ? String(v) : v)).join(", ")
+  }) [${mode}]`;
 }
 
 /**
@@ -211,7 +213,9 @@ export async function matchesDuckDB(c: Check): Promise<unknown[]> {
     const got = resultAt(out, outRow, c.resultType);
     assert.ok(
       same(got, expected[row], tol),
-      `${describe(c, row, mode)}: got ${JSON.stringify(got)}, DuckDB ${JSON.stringify(expected[row])}`,
+      `${describe(c, row, mode)}: got ${JSON.stringify(got)}, DuckDB ${
+        JSON.stringify(expected[row])
+      }`,
     );
   };
   const columns = c.argTypes.map((t, k) => columnFromValues(t, c.rows.map((r) => r[k])));

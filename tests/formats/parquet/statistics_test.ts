@@ -3,8 +3,8 @@
  * specification's caveats (legacy min/max, NaN, signed zeros).
  */
 import assert from "node:assert/strict";
-import type { ParquetColumn, ValueKind } from "../../src/formats/parquet/schema.ts";
-import { decodeStatistics, decodeStatValue } from "../../src/formats/parquet/statistics.ts";
+import type { ParquetColumn, ValueKind } from "../../../src/formats/parquet/schema.ts";
+import { decodeStatistics, decodeStatValue } from "../../../src/formats/parquet/statistics.ts";
 
 function le(bytes: number, v: bigint): Uint8Array {
   const out = new Uint8Array(bytes);
@@ -19,7 +19,15 @@ function f64(v: number): Uint8Array {
 }
 
 function column(kind: ValueKind, signedOrder: boolean): ParquetColumn {
-  return { name: "c", leafIndex: 0, leafCount: 1, field: null, unsupported: null, valueKind: kind, signedOrder };
+  return {
+    name: "c",
+    leafIndex: 0,
+    leafCount: 1,
+    field: null,
+    unsupported: null,
+    valueKind: kind,
+    signedOrder,
+  };
 }
 
 Deno.test("plain-encoded values by kind", () => {
@@ -40,7 +48,10 @@ Deno.test("plain-encoded values by kind", () => {
   assert.equal(decodeStatValue("bytes_decimal", new Uint8Array([0xff, 0x85])), -123);
   assert.equal(decodeStatValue("bytes_decimal", new Uint8Array([0x01, 0x00])), 256);
   assert.equal(
-    decodeStatValue("bytes_decimal", new Uint8Array([0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff])),
+    decodeStatValue(
+      "bytes_decimal",
+      new Uint8Array([0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]),
+    ),
     2n ** 71n - 1n,
   );
   assert.equal(decodeStatValue("int32", new Uint8Array(2)), null);
@@ -50,12 +61,24 @@ Deno.test("caveats: legacy min/max, NaN, signed zero, missing bounds", () => {
   const raw = { min: le(4, 1n), max: le(4, 9n), nullCount: 3, minValue: null, maxValue: null };
   // Legacy fields are trusted for signed orders only (strings were compared as signed bytes).
   assert.deepEqual(decodeStatistics(column("int32", true), raw), { min: 1, max: 9, nullCount: 3 });
-  assert.deepEqual(decodeStatistics(column("string", false), raw), { min: null, max: null, nullCount: 3 });
+  assert.deepEqual(decodeStatistics(column("string", false), raw), {
+    min: null,
+    max: null,
+    nullCount: 3,
+  });
   const nan = { min: null, max: null, nullCount: 0, minValue: f64(NaN), maxValue: f64(1) };
-  assert.deepEqual(decodeStatistics(column("double", true), nan), { min: null, max: null, nullCount: 0 });
+  assert.deepEqual(decodeStatistics(column("double", true), nan), {
+    min: null,
+    max: null,
+    nullCount: 0,
+  });
   const zeros = { min: null, max: null, nullCount: null, minValue: f64(0), maxValue: f64(-0) };
   const z = decodeStatistics(column("double", true), zeros);
   assert.ok(Object.is(z.min, -0) && Object.is(z.max, 0));
   const onlyMin = { min: null, max: null, nullCount: 1, minValue: le(4, 1n), maxValue: null };
-  assert.deepEqual(decodeStatistics(column("int32", true), onlyMin), { min: null, max: null, nullCount: 1 });
+  assert.deepEqual(decodeStatistics(column("int32", true), onlyMin), {
+    min: null,
+    max: null,
+    nullCount: 1,
+  });
 });

@@ -24,16 +24,16 @@ import {
   TIMESTAMP,
   UTF8,
   type Value,
-} from "../../src/arrow/mod.ts";
-import { localFileSource } from "../../src/connectors/local_file.ts";
-import { SpiceError } from "../../src/errors.ts";
+} from "../../../src/arrow/mod.ts";
+import { localFileSource } from "../../../src/connectors/local_file.ts";
+import { SpiceError } from "../../../src/errors.ts";
 import {
   readParquet,
   readParquetMetadata,
   readParquetSchema,
   writeParquet,
-} from "../../src/formats/mod.ts";
-import { collect, countingSource, memorySource } from "./helpers.ts";
+} from "../../../src/formats/mod.ts";
+import { collect, countingSource, memorySource } from "../helpers.ts";
 
 const ALL = schema([
   field("i", INT32),

@@ -14,7 +14,7 @@ import {
   setField,
   ThriftError,
   type ThriftStruct,
-} from "../../src/formats/parquet/thrift.ts";
+} from "../../../src/formats/parquet/thrift.ts";
 
 Deno.test("varints and zigzag", () => {
   // 300 = 0b1_0010_1100 -> 0xac 0x02

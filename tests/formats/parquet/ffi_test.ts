@@ -8,8 +8,8 @@ import * as arrow from "apache-arrow";
 import * as pw from "parquet-wasm";
 import {
   type Column,
-  DATE32,
   type DataType,
+  DATE32,
   decimal,
   FLOAT64,
   INT32,
@@ -18,9 +18,9 @@ import {
   UTF8,
   type Value,
   valueAt,
-} from "../../src/arrow/mod.ts";
-import { SpiceError } from "../../src/errors.ts";
-import { importBatch } from "../../src/formats/parquet/ffi.ts";
+} from "../../../src/arrow/mod.ts";
+import { SpiceError } from "../../../src/errors.ts";
+import { importBatch } from "../../../src/formats/parquet/ffi.ts";
 
 /** Sends an Arrow table into WebAssembly, slices its first batch, and imports it back. */
 function roundTrip(
@@ -77,7 +77,12 @@ Deno.test("integers, floats, dates and timestamps of every width and unit", () =
     i64: vec(new arrow.Int64(), [-(2n ** 53n) + 1n, 2n ** 40n, 0n, -1n]),
     u64: vec(new arrow.Uint64(), [2n ** 63n, 1n, 0n, 3n]),
     f32: vec(new arrow.Float32(), [1.5, -0.25, null, 3]),
-    d64: vec(new arrow.DateMillisecond(), [new Date(Date.UTC(1969, 11, 31, 12)), new Date(0), new Date(86400000), null]),
+    d64: vec(new arrow.DateMillisecond(), [
+      new Date(Date.UTC(1969, 11, 31, 12)),
+      new Date(0),
+      new Date(86400000),
+      null,
+    ]),
     tss: int64Vector(new arrow.TimestampSecond(), [1n, -1n, 0n, null]),
     tsn: int64Vector(new arrow.TimestampNanosecond(), [1700000000123456789n, -1500n, 999n, null]),
   });
@@ -103,7 +108,10 @@ Deno.test("sliced batches: offsets in values, validity, booleans and strings", (
   const n = 100;
   const t = new arrow.Table({
     i: vec(new arrow.Int32(), Array.from({ length: n }, (_, k) => (k % 3 === 0 ? null : k))),
-    b: vec(new arrow.Bool(), Array.from({ length: n }, (_, k) => (k % 5 === 0 ? null : k % 2 === 0))),
+    b: vec(
+      new arrow.Bool(),
+      Array.from({ length: n }, (_, k) => (k % 5 === 0 ? null : k % 2 === 0)),
+    ),
     s: vec(new arrow.Utf8(), Array.from({ length: n }, (_, k) => (k % 7 === 0 ? null : `s${k}é`))),
     ls: vec(new arrow.LargeUtf8(), Array.from({ length: n }, (_, k) => `L${k}`)),
   });
@@ -117,7 +125,11 @@ Deno.test("sliced batches: offsets in values, validity, booleans and strings", (
   assert.ok(columns[2].enc === "utf8" && columns[2].offsets[0] === 0);
 });
 
-function decimalVector(precision: number, scale: number, unscaled: (bigint | null)[]): arrow.Vector {
+function decimalVector(
+  precision: number,
+  scale: number,
+  unscaled: (bigint | null)[],
+): arrow.Vector {
   const words = new Uint32Array(unscaled.length * 4);
   const view = new BigInt64Array(words.buffer);
   const valid = new Uint8Array(Math.ceil(unscaled.length / 8));
