@@ -164,8 +164,10 @@ const DEFS: Record<string, FunctionDef> = {
     min: 2,
     max: 2,
     resolve: (a) => {
-      const t = requireCommonType(a[0], a[1], "nullif() over");
-      return { args: [t, t], result: a[0].id === "null" ? t : t };
+      // DuckDB: the result has the first argument's type; the second is cast to it.
+      const t = a[0].id === "null" ? (a[1].id === "null" ? INT32 : a[1]) : a[0];
+      requireCommonType(a[0], a[1], "nullif() over");
+      return { args: [t, t], result: t };
     },
   },
   greatest: { min: 1, max: 255, resolve: variadicCommon("greatest") },
@@ -214,6 +216,7 @@ const ALIASES: Record<string, string> = {
   current_timestamp: "now",
   prefix: "starts_with",
   suffix: "ends_with",
+  strlen: "octet_length",
 };
 
 /** Date-part shorthands (year(x) = date_part('year', x)). */
@@ -229,6 +232,17 @@ export const DATE_PART_FUNCTIONS: ReadonlySet<string> = new Set([
   "minute",
   "second",
   "epoch",
+  "isodow",
+  "isoyear",
+  "yearweek",
+  "decade",
+  "century",
+  "millennium",
+  "millisecond",
+  "microsecond",
+  "dayofmonth",
+  "weekday",
+  "weekofyear",
 ]);
 
 /** True when a scalar function of this name exists. */

@@ -1574,11 +1574,30 @@ export class Binder {
 
   #call(name: string, args: Expr[]): Expr {
     const sig = resolveFunction(name, args.map((a) => a.type));
+    let result = sig.result;
+    const t0 = args[0]?.type;
+    // Result types that depend on a constant argument, as in DuckDB.
+    if (sig.name === "round" && t0?.id === "decimal" && args.length === 2) {
+      const k = args[1];
+      if (k.kind !== "literal" || typeof k.value !== "number") {
+        throw new SpiceError(
+          "NOT_SUPPORTED",
+          "not supported: round(DECIMAL, k) with a non-constant k",
+        );
+      }
+      result = decimal(t0.precision, Math.max(0, Math.min(k.value, t0.scale)));
+    }
+    if (
+      sig.name === "date_part" && args[0]?.kind === "literal" &&
+      ["epoch", "julian", "jd"].includes(String(args[0].value))
+    ) {
+      result = FLOAT64;
+    }
     return {
       kind: "call",
       fn: sig.name,
       args: args.map((a, i) => castTo(a, sig.args[i])),
-      type: sig.result,
+      type: result,
     };
   }
 

@@ -91,9 +91,11 @@ export function splitIpcStream(bytes: Uint8Array): IpcMessage[] {
 export class FlightDataEncoder {
   readonly #writer = new CapturingWriter({ autoDestroy: false });
   readonly #schemaMessage: IpcMessage;
+  readonly #schema: arrow.Schema;
 
   /** An encoder for batches of one schema. */
   constructor(schema: arrow.Schema) {
+    this.#schema = schema;
     this.#writer.reset(undefined, schema);
     this.#schemaMessage = splitIpcStream(this.#writer.take())[0];
   }
@@ -103,10 +105,40 @@ export class FlightDataEncoder {
     return this.#schemaMessage;
   }
 
-  /** The messages for one batch (dictionary batches, if any, then the record batch). */
+  /**
+   * The messages for one batch (dictionary batches, if any, then the record
+   * batch). The batch is re-labelled with the stream's schema (names and
+   * nullability may differ, e.g. after SELECT aliases); its column types must
+   * be the schema's.
+   */
   encode(batch: arrow.RecordBatch): IpcMessage[] {
-    this.#writer.write(batch);
+    this.#writer.write(this.#conform(batch));
     return splitIpcStream(this.#writer.take());
+  }
+
+  #conform(batch: arrow.RecordBatch): arrow.RecordBatch {
+    const schema = this.#schema;
+    if (batch.schema === schema) return batch;
+    const fields = schema.fields;
+    const got = batch.schema.fields;
+    if (
+      got.length !== fields.length || got.some((f, i) => String(f.type) !== String(fields[i].type))
+    ) {
+      // apache-arrow's writer would start a new stream on a schema change, which Flight cannot carry.
+      throw new SpiceError(
+        "INTERNAL",
+        `result batch types (${
+          got.map((f) => String(f.type)).join(", ")
+        }) differ from the result schema (${fields.map((f) => String(f.type)).join(", ")})`,
+      );
+    }
+    const data = arrow.makeData({
+      type: new arrow.Struct(fields),
+      length: batch.numRows,
+      nullCount: 0,
+      children: batch.data.children,
+    });
+    return new arrow.RecordBatch(schema, data);
   }
 }
 

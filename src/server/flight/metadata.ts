@@ -245,7 +245,7 @@ function sqlInfoUnion(): arrow.DenseUnion {
       new arrow.Map_(
         new arrow.Field(
           "entries",
-          new arrow.Struct([
+          new arrow.Struct<{ key: arrow.Int32; value: arrow.List<arrow.Int32> }>([
             new arrow.Field("key", new arrow.Int32(), false),
             new arrow.Field(
               "value",
