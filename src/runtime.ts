@@ -1,8 +1,12 @@
 /**
- * Wires a role together: spicepod -> catalog and datasets -> query engine ->
- * HTTP, Flight SQL and metrics endpoints (and, for cluster roles, the
- * scheduler or executor). `startRuntime` returns a handle that stops
- * everything it started.
+ * Wires a role together from the parts: spicepod -> catalog and datasets ->
+ * query engine -> HTTP, Flight SQL and metrics endpoints, plus, for cluster
+ * roles, the scheduler or the executor. `startRuntime` returns a handle that
+ * stops everything it started.
+ *
+ * - standalone: everything in one process; plans run in process.
+ * - scheduler: plans queries and runs them as stages on executors; holds no data.
+ * - executor: loads the datasets, runs tasks, serves shuffle output.
  *
  * @module
  */
@@ -10,10 +14,16 @@
 import { DatasetManager } from "./catalog/datasets.ts";
 import { Catalog } from "./catalog/mod.ts";
 import { type Flags, formatHostPort, VERSION } from "./cli/mod.ts";
+import { ExecutorNode } from "./cluster/executor.ts";
+import type { ClusterSecurity } from "./cluster/grpc.ts";
+import { loadClusterSecurity } from "./cluster/security.ts";
+import { Scheduler } from "./cluster/scheduler.ts";
+import { startSchedulerService } from "./cluster/scheduler_service.ts";
 import { SpiceError } from "./errors.ts";
-import { DEFAULT_ENGINE_OPTIONS, QueryEngine } from "./query/mod.ts";
+import { DEFAULT_ENGINE_OPTIONS, type PlanRunner, QueryEngine } from "./query/mod.ts";
 import type { ApiContext } from "./server/api.ts";
 import { startHttpServer } from "./server/http.ts";
+import { bindWithFallback } from "./server/listen.ts";
 import { NodeMetrics, startMetricsServer } from "./server/metrics.ts";
 import { QueryRegistry } from "./server/queries.ts";
 import { loadSpicepod, parseSpicepod, type Spicepod } from "./spicepod/mod.ts";
@@ -29,10 +39,12 @@ export const stderrLogger: Logger = (level, msg) => {
 /** A running runtime. */
 export interface RuntimeHandle {
   readonly role: string;
-  readonly ports: { http: number; flight: number | null; metrics: number };
-  readonly engine: QueryEngine;
+  readonly ports: { http: number; flight: number | null; metrics: number; cluster: number | null };
+  readonly engine: QueryEngine | null;
   readonly datasets: DatasetManager;
   readonly queries: QueryRegistry;
+  readonly scheduler: Scheduler | null;
+  readonly executor: ExecutorNode | null;
   /** Stops every server and timer this runtime started. */
   stop(): Promise<void>;
 }
@@ -54,20 +66,37 @@ export async function resolveSpicepod(flags: Flags, log: Logger): Promise<Spicep
   return parseSpicepod(text, { baseDir: Deno.cwd(), fileName: "built-in sample spicepod" });
 }
 
-/** Starts the standalone runtime (the embedded default: everything in one process). */
+/** Starts the runtime for the role the flags choose. */
 export async function startRuntime(
   flags: Flags,
   log: Logger = stderrLogger,
 ): Promise<RuntimeHandle> {
-  if (flags.role !== "standalone") {
-    throw new SpiceError("CONFIG", `--role ${flags.role} is not available in this build yet`);
-  }
   const pod = await resolveSpicepod(flags, log);
   for (const w of pod.warnings) log("WARN", w);
+  const security = flags.role === "standalone" ? null : await loadClusterSecurity(flags);
+  const stops: (() => Promise<void> | void)[] = [];
+  try {
+    return await start(flags, pod, security, log, stops);
+  } catch (e) {
+    for (const s of stops.reverse()) await Promise.resolve(s()).catch(() => {});
+    throw e;
+  }
+}
+
+async function start(
+  flags: Flags,
+  pod: Spicepod,
+  security: ClusterSecurity | null,
+  log: Logger,
+  stops: (() => Promise<void> | void)[],
+): Promise<RuntimeHandle> {
+  const role = flags.role;
   const catalog = new Catalog();
   const parallelism = DEFAULT_ENGINE_OPTIONS.targetPartitions;
   const datasets = new DatasetManager(catalog, pod.datasets, {
     parallelism,
+    // The scheduler plans against the sources; executors and standalone hold the data.
+    accelerate: role !== "scheduler",
     events: {
       loaded: (name, rows, ms) =>
         log("INFO", `dataset ${name}: loaded ${rows} rows into memory in ${ms.toFixed(0)} ms`),
@@ -75,71 +104,190 @@ export async function startRuntime(
     },
   });
   await datasets.initialize();
-  const engine = new QueryEngine(catalog);
+  stops.push(() => datasets.close());
   const queries = new QueryRegistry();
-  const metrics = new NodeMetrics(datasets, queries, "standalone");
+  const metrics = new NodeMetrics(datasets, queries, role);
+  const endpoints: Record<string, string> = {};
+
+  let scheduler: Scheduler | null = null;
+  let executor: ExecutorNode | null = null;
+  let clusterPort: number | null = null;
+  let engine: QueryEngine | null = null;
+  const bind = flags.nodeBindAddress;
+
+  if (role === "scheduler") {
+    const s = new Scheduler({
+      security: security!,
+      log,
+      heartbeatTimeoutMs: envMs("SPICED_HEARTBEAT_TIMEOUT_MS"),
+      heartbeatIntervalMs: envMs("SPICED_HEARTBEAT_INTERVAL_MS"),
+      noExecutorTimeoutMs: envMs("SPICED_NO_EXECUTOR_TIMEOUT_MS"),
+    });
+    scheduler = s;
+    stops.push(() => s.close());
+    const svc = await bindWithFallback(
+      "cluster",
+      bind.host,
+      bind.port,
+      flags.explicit.has("node-bind-address"),
+      (port) => startSchedulerService(s, `${formatHostPort({ host: bind.host, port })}`, security!),
+      (m) => log("INFO", m),
+    );
+    stops.push(() => svc.stop());
+    clusterPort = svc.port;
+    endpoints.cluster = formatHostPort({ host: bind.host, port: svc.port });
+    const runner: PlanRunner = {
+      run: (plan, o) => s.run(plan, { ...o, sql: queries.get(o.queryId)?.sql }),
+      describe: (id) => s.describeJob(id),
+      targetPartitions: () => s.totalSlots(),
+    };
+    engine = new QueryEngine(catalog, {}, runner);
+  } else if (role === "executor") {
+    const sched = flags.schedulerAddress!;
+    const advertise = advertiseHost(flags);
+    const ex = await bindWithFallback(
+      "cluster",
+      bind.host,
+      bind.port,
+      flags.explicit.has("node-bind-address"),
+      (port) =>
+        ExecutorNode.start({
+          id: `${advertise}-${crypto.randomUUID().slice(0, 8)}`,
+          bindHost: bind.host,
+          bindPort: port,
+          advertiseHost: advertise,
+          slots: flags.executorSlots,
+          scheduler: formatHostPort({ host: sched.host, port: sched.port }),
+          security: security!,
+          catalog,
+          ready: () => datasets.ready,
+          version: VERSION,
+          log,
+          heartbeatIntervalMs: envMs("SPICED_HEARTBEAT_INTERVAL_MS"),
+        }),
+      (m) => log("INFO", m),
+    );
+    executor = ex;
+    stops.push(() => ex.stop());
+    clusterPort = ex.port;
+    endpoints.cluster = ex.address;
+    metrics.executorCounters = () => ({
+      ...ex.counters,
+      slots: flags.executorSlots,
+      running_tasks: ex.runningTasks,
+    });
+  } else {
+    engine = new QueryEngine(catalog);
+  }
+
   const tls = flags.tls
     ? {
       cert: await Deno.readTextFile(flags.tls.certFile),
       key: await Deno.readTextFile(flags.tls.keyFile),
     }
     : null;
-  const startedAt = new Date();
-  const endpoints: Record<string, string> = {};
   const ctx: ApiContext = {
-    role: "standalone",
+    role,
     version: VERSION,
-    startedAt,
+    startedAt: new Date(),
     endpoints,
-    engine,
+    engine: engine ?? new QueryEngine(catalog),
     datasets,
     queries,
     apiKeys: pod.runtime.apiKeys,
     queryTimeoutMs: pod.runtime.queryTimeoutMs,
     maxRequestBodyBytes: pod.runtime.maxRequestBodyBytes ?? 10 * 1024 * 1024,
-    insecure: false,
+    insecure: flags.allowInsecureConnections && role !== "standalone",
     log: (m) => log("INFO", m),
+    ready: scheduler
+      ? () =>
+        datasets.ready && scheduler!.executors.size > 0 &&
+        [...scheduler!.executors.values()].some((e) => e.ready)
+      : executor
+      ? () => datasets.ready && executor!.registered
+      : undefined,
+    sqlUnavailable: role === "executor"
+      ? "executors do not answer queries: send them to the scheduler's /v1/sql"
+      : undefined,
+    extraStatus: scheduler
+      ? () => ({
+        executors: scheduler!.executorStatus(),
+        running_queries: queries.running().map((q) => ({
+          id: q.id,
+          sql: q.sql,
+          started_at: q.startedAt.toISOString(),
+          ...(scheduler!.jobDetails(q.id) ?? {}),
+        })),
+      })
+      : executor
+      ? () => ({
+        scheduler: flags.schedulerAddress!.url,
+        registered: executor!.registered,
+        executor_id: executor!.id,
+        slots: flags.executorSlots,
+        running_tasks: executor!.runningTasks,
+      })
+      : undefined,
   };
-  const stops: (() => Promise<void>)[] = [];
-  try {
-    const http = await startHttpServer(
-      { host: flags.http.host, port: flags.http.port, explicit: flags.explicit.has("http"), tls },
-      () => ctx,
-    );
-    stops.push(() => http.close());
-    endpoints.http = formatHostPort({ host: flags.http.host, port: http.port });
-    const m = await startMetricsServer(
-      {
-        host: flags.metrics.host,
-        port: flags.metrics.port,
-        explicit: flags.explicit.has("metrics"),
-      },
-      metrics,
-      (msg) => log("INFO", msg),
-    );
-    stops.push(() => m.close());
-    endpoints.metrics = formatHostPort({ host: flags.metrics.host, port: m.port });
-    log(
-      "INFO",
-      `spiced ${VERSION} (standalone): HTTP on ${endpoints.http}, metrics on ${endpoints.metrics}`,
-    );
-    datasets.whenLoaded().then(() => {
-      if (datasets.ready) log("INFO", "all datasets loaded: ready");
-    });
-    return {
-      role: "standalone",
-      ports: { http: http.port, flight: null, metrics: m.port },
-      engine,
-      datasets,
-      queries,
-      stop: async () => {
-        datasets.close();
-        for (const s of stops.reverse()) await s().catch(() => {});
-      },
-    };
-  } catch (e) {
-    datasets.close();
-    for (const s of stops.reverse()) await s().catch(() => {});
-    throw e;
+  const http = await startHttpServer(
+    { host: flags.http.host, port: flags.http.port, explicit: flags.explicit.has("http"), tls },
+    () => ctx,
+  );
+  stops.push(() => http.close());
+  endpoints.http = formatHostPort({ host: flags.http.host, port: http.port });
+  const m = await startMetricsServer(
+    { host: flags.metrics.host, port: flags.metrics.port, explicit: flags.explicit.has("metrics") },
+    metrics,
+    (msg) => log("INFO", msg),
+  );
+  stops.push(() => m.close());
+  endpoints.metrics = formatHostPort({ host: flags.metrics.host, port: m.port });
+  log(
+    "INFO",
+    `spiced ${VERSION} (${role}): HTTP on ${endpoints.http}, metrics on ${endpoints.metrics}${
+      endpoints.cluster ? `, cluster on ${endpoints.cluster}` : ""
+    }`,
+  );
+  datasets.whenLoaded().then(() => {
+    if (datasets.ready) log("INFO", "all datasets loaded: ready");
+  });
+  return {
+    role,
+    ports: { http: http.port, flight: null, metrics: m.port, cluster: clusterPort },
+    engine,
+    datasets,
+    queries,
+    scheduler,
+    executor,
+    stop: async () => {
+      for (const s of stops.reverse()) await Promise.resolve(s()).catch(() => {});
+    },
+  };
+}
+
+/** The host an executor advertises: the flag (or NODE_ADVERTISE_ADDRESS), else a loopback-safe default. */
+function advertiseHost(flags: Flags): string {
+  const a = flags.nodeAdvertiseAddress;
+  if (a) {
+    // HOST or HOST:PORT: the port is always the bound one.
+    const m = /^\[([^\]]+)\](?::\d+)?$/.exec(a);
+    if (m) return m[1];
+    return a.includes(":") && a.split(":").length === 2 ? a.split(":")[0] : a;
   }
+  const h = flags.nodeBindAddress.host;
+  if (h === "0.0.0.0" || h === "::" || h === "") return "127.0.0.1";
+  return h;
+}
+
+function envMs(name: string): number | undefined {
+  const v = Deno.env.get(name);
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!(n > 0)) {
+    throw new SpiceError(
+      "CONFIG",
+      `environment variable ${name} must be a positive number of milliseconds`,
+    );
+  }
+  return n;
 }

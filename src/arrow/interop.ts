@@ -263,7 +263,22 @@ export function toArrowBatch(batch: RecordBatch): arrow.RecordBatch {
     nullCount: 0,
     children,
   });
-  return new arrow.RecordBatch(schema, data);
+  return arrowRecordBatch(schema, data);
+}
+
+/**
+ * `new arrow.RecordBatch(schema, data)`, keeping duplicate field names:
+ * apache-arrow's constructor merges fields by name (so `SELECT 1 AS a, 2.5 AS a`
+ * or two aggregate states of the same name would lose a type); the data it
+ * builds is right, only its schema is not, so the given schema is put back.
+ */
+export function arrowRecordBatch(
+  schema: arrow.Schema,
+  data: arrow.Data<arrow.Struct>,
+): arrow.RecordBatch {
+  const rb = new arrow.RecordBatch(schema, data);
+  (rb as { schema: arrow.Schema }).schema = schema;
+  return rb;
 }
 
 // ---------------------------------------------------------------------------

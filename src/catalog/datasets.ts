@@ -6,7 +6,7 @@
  * @module
  */
 
-import { loadIntoMemory } from "../acceleration/mod.ts";
+import { AcceleratedTable, loadIntoMemory } from "../acceleration/mod.ts";
 import { createTableProvider } from "../connectors/mod.ts";
 import { SpiceError, toSpiceError } from "../errors.ts";
 import type { DatasetSpec } from "../spicepod/mod.ts";
@@ -55,14 +55,20 @@ export class DatasetManager {
   readonly #parallelism: number;
   readonly #events: DatasetEvents;
   readonly #abort = new AbortController();
+  readonly #accelerate: boolean;
 
-  /** A manager for these datasets, registering them in `catalog`. */
+  /**
+   * A manager for these datasets, registering them in `catalog`. With
+   * `accelerate: false` (the scheduler, which holds no data) accelerated
+   * datasets are registered by their source only.
+   */
   constructor(
     catalog: Catalog,
     specs: readonly DatasetSpec[],
-    opts: { parallelism: number; events?: DatasetEvents },
+    opts: { parallelism: number; events?: DatasetEvents; accelerate?: boolean },
   ) {
     this.#catalog = catalog;
+    this.#accelerate = opts.accelerate ?? true;
     this.#parallelism = opts.parallelism;
     this.#events = opts.events ?? {};
     this.#entries = specs.map((spec) => ({
@@ -93,10 +99,14 @@ export class DatasetManager {
           : `dataset "${e.spec.name}": ${se.message}`;
         throw new SpiceError(se.code === "INTERNAL" ? "CONFIG" : se.code, msg, { cause: err });
       }
-      // Until its acceleration is loaded, a dataset is served from its source.
-      this.#catalog.register(e.spec.name, e.source);
       const accel = e.spec.acceleration;
-      if (accel?.enabled) {
+      // The scheduler plans accelerated datasets by their units (the executors hold the data);
+      // elsewhere a dataset is served from its source until its acceleration is loaded.
+      this.#catalog.register(
+        e.spec.name,
+        accel?.enabled && !this.#accelerate ? await AcceleratedTable.planOnly(e.source) : e.source,
+      );
+      if (accel?.enabled && this.#accelerate) {
         e.status = "loading";
         e.loading = this.#load(e);
         if (accel.refreshCheckIntervalMs) {

@@ -29,6 +29,8 @@ export type PhysicalPlan =
     readonly scanPartitions: readonly ScanPartition[];
     readonly pruning: string;
     readonly partitions: number;
+    /** Set on task plans: the list holds this task's share only, read it all. */
+    readonly taskLocal?: boolean;
   }
   | {
     readonly op: "values";

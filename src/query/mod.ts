@@ -31,6 +31,8 @@ export interface PlanRunner {
   ): AsyncIterable<RecordBatch>;
   /** Extra per-node text for EXPLAIN ANALYZE (e.g. tasks per executor). */
   describe?(queryId: string): ReadonlyMap<number, string>;
+  /** Partitions to plan for now (e.g. the cluster's task slots). */
+  targetPartitions?(): number;
 }
 
 /** Engine settings. */
@@ -43,7 +45,7 @@ export interface EngineOptions {
 /** Default settings: one partition per core. */
 export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
   targetPartitions: Math.max(1, Math.min(8, navigator.hardwareConcurrency || 1)),
-  broadcastRows: 2_000_000,
+  broadcastRows: Number(Deno.env.get("SPICED_BROADCAST_ROWS") ?? 2_000_000),
   batchSize: 65536,
 };
 
@@ -101,7 +103,7 @@ export class QueryEngine {
     const bound = new Binder(this.catalog, params, ids).bindStatement(stmts[0]);
     const logical = optimize(bound.plan);
     const physical = await createPhysicalPlan(logical, {
-      targetPartitions: this.options.targetPartitions,
+      targetPartitions: this.#runner.targetPartitions?.() ?? this.options.targetPartitions,
       broadcastRows: this.options.broadcastRows,
       ids,
     });

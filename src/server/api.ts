@@ -32,6 +32,10 @@ export interface ApiContext {
   readonly extraStatus?: () => Record<string, unknown>;
   /** Extra routes (dashboard, cluster pages); return null when not handled. */
   readonly extraRoutes?: (req: Request, url: URL) => Promise<Response | null> | Response | null;
+  /** Readiness (default: every dataset ready). */
+  readonly ready?: () => boolean;
+  /** When set, /v1/sql answers with this error (executors do not serve queries). */
+  readonly sqlUnavailable?: string;
   /** Admission control: resolves with a release function when the query may run. */
   readonly admit?: (signal: AbortSignal) => Promise<() => void>;
   readonly log: (msg: string) => void;
@@ -328,7 +332,7 @@ export function statusJson(ctx: ApiContext): Record<string, unknown> {
           "--allow-insecure-connections is set: cluster traffic is not encrypted or authenticated",
       }
       : {}),
-    ready: ctx.datasets.ready,
+    ready: ctx.ready ? ctx.ready() : ctx.datasets.ready,
     datasets: ctx.datasets.statuses().map((d) => ({
       name: d.name,
       status: d.status,
@@ -352,10 +356,11 @@ export async function handleApi(req: Request, ctx: ApiContext): Promise<Response
     }
     if (path === "/v1/sql") {
       if (req.method !== "POST") return methodNotAllowed("POST");
+      if (ctx.sqlUnavailable) throw new SpiceError("INVALID_ARGUMENT", ctx.sqlUnavailable);
       return await sqlEndpoint(req, ctx);
     }
     if (path === "/v1/ready") {
-      return ctx.datasets.ready
+      return (ctx.ready ? ctx.ready() : ctx.datasets.ready)
         ? new Response("ready", { status: 200 })
         : new Response("not ready", { status: 503 });
     }

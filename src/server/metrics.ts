@@ -19,6 +19,8 @@ export class NodeMetrics {
   readonly rowsReturned: client.Counter<"protocol">;
   /** Extra text appended for ?scope=cluster (set by the scheduler). */
   clusterText: (() => Promise<string> | string) | null = null;
+  /** Executor counters (set on executors). */
+  executorCounters: (() => Record<string, number>) | null = null;
 
   /** Registers the node metrics, reading datasets and queries when scraped. */
   constructor(datasets: DatasetManager, queries: QueryRegistry, role: string) {
@@ -88,6 +90,55 @@ export class NodeMetrics {
         this.set(queries.running().length);
       },
     });
+    const self = this;
+    const counterGauge = (name: string, help: string, key: string) =>
+      new client.Gauge({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          const c = self.executorCounters?.();
+          if (c && key in c) this.set(c[key]);
+        },
+      });
+    counterGauge(
+      "spiced_executor_tasks_succeeded_total",
+      "Tasks this executor ran to completion",
+      "tasksSucceeded",
+    );
+    counterGauge("spiced_executor_tasks_failed_total", "Tasks this executor failed", "tasksFailed");
+    counterGauge(
+      "spiced_executor_task_seconds_total",
+      "Wall-clock seconds spent in tasks",
+      "taskSeconds",
+    );
+    counterGauge(
+      "spiced_executor_shuffle_written_bytes_total",
+      "Shuffle bytes written",
+      "shuffleBytesWritten",
+    );
+    counterGauge(
+      "spiced_executor_shuffle_written_rows_total",
+      "Shuffle rows written",
+      "shuffleRowsWritten",
+    );
+    counterGauge(
+      "spiced_executor_shuffle_read_bytes_total",
+      "Shuffle bytes served to consumers",
+      "shuffleBytesRead",
+    );
+    counterGauge(
+      "spiced_executor_shuffle_read_rows_total",
+      "Shuffle rows served to consumers",
+      "shuffleRowsRead",
+    );
+    counterGauge(
+      "spiced_executor_shuffle_fetched_bytes_total",
+      "Shuffle bytes fetched from peers",
+      "shuffleBytesFetched",
+    );
+    counterGauge("spiced_executor_slots", "Task slots", "slots");
+    counterGauge("spiced_executor_slots_busy", "Task slots in use", "running_tasks");
     queries.onFinish((q) => {
       this.queries.inc({ status: q.state, protocol: q.protocol });
       if (q.durationMs !== null) {

@@ -23,8 +23,11 @@ export async function* executeScan(
     throw new SpiceError("TABLE_NOT_FOUND", `table "${node.table}" not found on this node`);
   }
   const schema = physicalSchema(node);
-  // Scan partitions are dealt round-robin over the node's output partitions.
-  for (let i = partition; i < node.scanPartitions.length; i += node.partitions) {
+  // Scan partitions are dealt round-robin over the node's output partitions
+  // (a task plan's scan already lists only its own share).
+  const first = node.taskLocal ? 0 : partition;
+  const step = node.taskLocal ? 1 : node.partitions;
+  for (let i = first; i < node.scanPartitions.length; i += step) {
     for await (const b of provider.scan(node.scanPartitions[i], node.projection, node.filters)) {
       if (ctx.signal.aborted) {
         throw ctx.signal.reason ?? new SpiceError("CANCELLED", "query cancelled");

@@ -14,6 +14,7 @@
 
 import * as arrow from "apache-arrow";
 import { SpiceError } from "../../errors.ts";
+import { arrowRecordBatch } from "../../arrow/interop.ts";
 
 /** One IPC message as Flight carries it. */
 export interface IpcMessage {
@@ -138,7 +139,7 @@ export class FlightDataEncoder {
       nullCount: 0,
       children: batch.data.children,
     });
-    return new arrow.RecordBatch(schema, data);
+    return arrowRecordBatch(schema, data);
   }
 }
 

@@ -84,6 +84,7 @@ export class FlightDataSink {
   readonly #waiters: (() => void)[] = [];
   #inFlight = 0;
   #failed: Error | null = null;
+  #encoder: FlightDataEncoder | null = null;
   /** What has been written so far. */
   readonly stats: StreamStats = {
     messages: 0,
@@ -135,36 +136,36 @@ export class FlightDataSink {
     });
   }
 
-  /** Sends an apache-arrow stream: schema message, then every batch. */
-  async sendArrow(
-    schema: arrow.Schema,
-    batches: Iterable<arrow.RecordBatch> | AsyncIterable<arrow.RecordBatch>,
-  ): Promise<void> {
-    const enc = new FlightDataEncoder(schema);
-    const sm = enc.schemaMessage();
-    await this.send(sm.header, sm.body);
-    for await (const b of batches) {
-      const messages = enc.encode(b);
-      // Dictionary messages come first and carry no rows; the record batch is last.
-      for (let i = 0; i < messages.length; i++) {
-        await this.send(
-          messages[i].header,
-          messages[i].body,
-          i === messages.length - 1 ? b.numRows : 0,
-        );
-      }
+  /** Starts the stream: the schema message. */
+  async start(schema: arrow.Schema): Promise<void> {
+    this.#encoder = new FlightDataEncoder(schema);
+    const m = this.#encoder.schemaMessage();
+    await this.send(m.header, m.body);
+  }
+
+  /** Sends one apache-arrow batch (after `start`). */
+  async writeArrow(batch: arrow.RecordBatch): Promise<void> {
+    if (!this.#encoder) throw new Error("FlightDataSink.start must come first");
+    const messages = this.#encoder.encode(batch);
+    // Dictionary messages come first and carry no rows; the record batch is last.
+    for (let i = 0; i < messages.length; i++) {
+      await this.send(
+        messages[i].header,
+        messages[i].body,
+        i === messages.length - 1 ? batch.numRows : 0,
+      );
     }
   }
 
-  /** Sends engine batches, split to bounded size and converted to Arrow one slice at a time. */
-  async sendEngine(schema: arrow.Schema, batches: AsyncIterable<RecordBatch>): Promise<void> {
-    const signal = this.#signal;
-    async function* slices(): AsyncIterable<arrow.RecordBatch> {
-      for await (const batch of batches) {
-        signal.throwIfAborted();
-        for (const part of splitBatch(batch)) yield toArrowBatch(part);
-      }
+  /**
+   * Sends engine batches (after `start`), split to bounded size and converted
+   * to Arrow one slice at a time; the next batch is pulled only once the
+   * previous one is on its way.
+   */
+  async writeEngine(batches: AsyncIterable<RecordBatch>): Promise<void> {
+    for await (const batch of batches) {
+      this.#signal.throwIfAborted();
+      for (const part of splitBatch(batch)) await this.writeArrow(toArrowBatch(part));
     }
-    await this.sendArrow(schema, slices());
   }
 }

@@ -1,0 +1,157 @@
+/**
+ * gRPC plumbing of the cluster: the protocol definitions, channel and server
+ * credentials (mutual TLS, or plaintext in insecure mode), clients with
+ * bounded deadlines, and errors that keep their stable code across the wire.
+ *
+ * @module
+ */
+
+import * as grpc from "@grpc/grpc-js";
+import * as protoLoader from "@grpc/proto-loader";
+import { codeFromGrpc, grpcStatus, SpiceError, toSpiceError } from "../errors.ts";
+import { LOADER_OPTIONS, protoPath } from "../server/flight/proto.ts";
+
+/** How a node secures its cluster channels. */
+export type ClusterSecurity =
+  | { readonly mode: "insecure" }
+  | {
+    readonly mode: "mtls";
+    readonly ca: Uint8Array;
+    readonly cert: Uint8Array;
+    readonly key: Uint8Array;
+  };
+
+let pkg: grpc.GrpcObject | null = null;
+
+/** The loaded cluster and Flight protocol definitions. */
+export function clusterProto(): grpc.GrpcObject {
+  pkg ??= grpc.loadPackageDefinition(
+    protoLoader.loadSync([protoPath("cluster.proto"), protoPath("Flight.proto")], LOADER_OPTIONS),
+  );
+  return pkg;
+}
+
+/** A service definition by path (e.g. "spiced.cluster.SchedulerService"). */
+export function serviceDefinition(path: string): grpc.ServiceDefinition {
+  let o: unknown = clusterProto();
+  for (const part of path.split(".")) o = (o as Record<string, unknown>)[part];
+  return (o as { service: grpc.ServiceDefinition }).service;
+}
+
+/** A client constructor by path. */
+export function clientConstructor(path: string): grpc.ServiceClientConstructor {
+  let o: unknown = clusterProto();
+  for (const part of path.split(".")) o = (o as Record<string, unknown>)[part];
+  return o as grpc.ServiceClientConstructor;
+}
+
+/** Messages up to 256 MiB: shuffle batches are bounded, but plans of many files can be large. */
+export const CHANNEL_OPTIONS: grpc.ChannelOptions = {
+  "grpc.max_receive_message_length": 256 * 1024 * 1024,
+  "grpc.max_send_message_length": 256 * 1024 * 1024,
+  "grpc.keepalive_time_ms": 30_000,
+};
+
+/** Server credentials: mTLS requires and verifies client certificates. */
+export function serverCredentials(sec: ClusterSecurity): grpc.ServerCredentials {
+  if (sec.mode === "insecure") return grpc.ServerCredentials.createInsecure();
+  return grpc.ServerCredentials.createSsl(
+    Buffer.from(sec.ca),
+    [{ private_key: Buffer.from(sec.key), cert_chain: Buffer.from(sec.cert) }],
+    true,
+  );
+}
+
+/** Channel credentials: mTLS presents this node's certificate and checks the peer's against the CA. */
+export function channelCredentials(sec: ClusterSecurity): grpc.ChannelCredentials {
+  if (sec.mode === "insecure") return grpc.credentials.createInsecure();
+  return grpc.credentials.createSsl(
+    Buffer.from(sec.ca),
+    Buffer.from(sec.key),
+    Buffer.from(sec.cert),
+  );
+}
+
+/** A gRPC error from a SpiceError (the code travels in the status and in metadata). */
+export function toGrpcError(e: unknown): grpc.ServiceError {
+  const se = toSpiceError(e);
+  const md = new grpc.Metadata();
+  md.set("spiced-error-code", se.code);
+  return Object.assign(new Error(se.message), {
+    code: grpcStatus(se.code),
+    details: se.message,
+    metadata: md,
+  }) as grpc.ServiceError;
+}
+
+/** A SpiceError from a gRPC error (stable code restored from metadata when present). */
+export function fromGrpcError(e: unknown, peer: string): SpiceError {
+  const ge = e as grpc.ServiceError;
+  const code = ge?.metadata?.get("spiced-error-code")?.[0];
+  if (typeof code === "string") return new SpiceError(code as never, ge.details || ge.message);
+  if (ge?.code === grpc.status.UNAVAILABLE || ge?.code === grpc.status.DEADLINE_EXCEEDED) {
+    return new SpiceError("UNAVAILABLE", `${peer} unreachable: ${ge.details || ge.message}`);
+  }
+  if (typeof ge?.code === "number") {
+    return new SpiceError(codeFromGrpc(ge.code), ge.details || ge.message);
+  }
+  return toSpiceError(e);
+}
+
+/** Calls a unary method with a deadline; resolves with the response. */
+export function unary<Req, Res>(
+  client: grpc.Client,
+  method: string,
+  request: Req,
+  timeoutMs: number,
+  peer: string,
+): Promise<Res> {
+  return new Promise<Res>((resolve, reject) => {
+    const deadline = new Date(Date.now() + timeoutMs);
+    (client as unknown as Record<
+      string,
+      (r: Req, md: grpc.Metadata, o: grpc.CallOptions, cb: (e: unknown, r: Res) => void) => void
+    >)[
+      method
+    ](request, new grpc.Metadata(), { deadline }, (err, res) => {
+      if (err) reject(fromGrpcError(err, peer));
+      else resolve(res);
+    });
+  });
+}
+
+/** Wraps an async handler as a grpc-js unary handler. */
+export function handleUnary<Req, Res>(
+  f: (req: Req, call: grpc.ServerUnaryCall<Req, Res>) => Promise<Res>,
+): grpc.handleUnaryCall<Req, Res> {
+  return (call, callback) => {
+    f(call.request, call).then((r) => callback(null, r), (e) => callback(toGrpcError(e)));
+  };
+}
+
+/** Binds a gRPC server; resolves with the bound port. */
+export function bindServer(
+  server: grpc.Server,
+  address: string,
+  creds: grpc.ServerCredentials,
+): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.bindAsync(address, creds, (err, port) => (err ? reject(err) : resolve(port)));
+  });
+}
+
+/** Stops a server, forcing it after a grace period. */
+export function shutdownServer(server: grpc.Server, graceMs = 2000): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(() => {
+      server.forceShutdown();
+      resolve();
+    }, graceMs);
+    server.tryShutdown(() => {
+      clearTimeout(t);
+      resolve();
+    });
+  });
+}
+
+export { grpc };

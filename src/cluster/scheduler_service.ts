@@ -1,0 +1,49 @@
+/**
+ * The scheduler's gRPC server: SchedulerService on --node-bind-address,
+ * forwarding to the Scheduler state machine.
+ *
+ * @module
+ */
+
+import {
+  bindServer,
+  CHANNEL_OPTIONS,
+  type ClusterSecurity,
+  grpc,
+  handleUnary,
+  serverCredentials,
+  serviceDefinition,
+  shutdownServer,
+} from "./grpc.ts";
+import type { Scheduler } from "./scheduler.ts";
+
+/** Starts the scheduler's cluster endpoint; resolves with the bound port and a stop function. */
+export async function startSchedulerService(
+  scheduler: Scheduler,
+  address: string,
+  security: ClusterSecurity,
+): Promise<{ port: number; stop(): Promise<void> }> {
+  const server = new grpc.Server(CHANNEL_OPTIONS);
+  server.addService(serviceDefinition("spiced.cluster.SchedulerService"), {
+    RegisterExecutor: handleUnary((r: { executor_id: string; address: string; slots: number }) =>
+      Promise.resolve(scheduler.register(r.executor_id, r.address, r.slots))
+    ),
+    Heartbeat: handleUnary((
+      r: { executor_id: string; free_slots: number; metrics_json: Uint8Array },
+    ) =>
+      Promise.resolve({
+        reregister: !scheduler.heartbeat(r.executor_id, r.free_slots, r.metrics_json),
+      })
+    ),
+    ReportTask: handleUnary((r: Parameters<Scheduler["report"]>[0]) => {
+      scheduler.report(r);
+      return Promise.resolve({});
+    }),
+    DeregisterExecutor: handleUnary((r: { executor_id: string }) => {
+      scheduler.deregister(r.executor_id);
+      return Promise.resolve({});
+    }),
+  });
+  const port = await bindServer(server, address, serverCredentials(security));
+  return { port, stop: () => shutdownServer(server) };
+}

@@ -1,0 +1,180 @@
+/**
+ * Reading shuffle input: an `ExchangeSource` for tasks on executors. Each
+ * exchange_read node fetches its bucket from every map task's executor with
+ * Arrow Flight DoGet (or straight from the local store when the map ran
+ * here). A fetch that fails mid-stream is retried from where it stopped; one
+ * that keeps failing becomes EXECUTOR_LOST naming the executor, so the
+ * scheduler can re-run the lost map output.
+ *
+ * @module
+ */
+
+import type { RecordBatch } from "../arrow/batch.ts";
+import { fromArrowBatch } from "../arrow/interop.ts";
+import { SpiceError, toSpiceError } from "../errors.ts";
+import type { ExchangeSource, TaskContext } from "../exec/context.ts";
+import { type PhysicalPlan, physicalSchema } from "../physical/plan.ts";
+import { FlightDataDecoder, type IpcMessage } from "../server/flight/ipc.ts";
+import type { ShuffleStore } from "../distributed/shuffle_store.ts";
+import type { TaskDescriptor } from "../distributed/task.ts";
+import {
+  CHANNEL_OPTIONS,
+  channelCredentials,
+  clientConstructor,
+  type ClusterSecurity,
+  fromGrpcError,
+  grpc,
+} from "./grpc.ts";
+
+/** A DoGet ticket for one shuffle bucket. */
+export interface ShuffleTicket {
+  readonly job: string;
+  readonly stage: number;
+  readonly map: number;
+  readonly bucket: number;
+}
+
+/** Flight clients to peers, one channel per address. */
+export class PeerClients {
+  readonly #clients = new Map<string, grpc.Client>();
+  readonly #security: ClusterSecurity;
+
+  /** Clients using these credentials. */
+  constructor(security: ClusterSecurity) {
+    this.#security = security;
+  }
+
+  /** The Flight client of a peer. */
+  flight(address: string): grpc.Client {
+    let c = this.#clients.get(address);
+    if (!c) {
+      const Ctor = clientConstructor("arrow.flight.protocol.FlightService");
+      c = new Ctor(address, channelCredentials(this.#security), CHANNEL_OPTIONS);
+      this.#clients.set(address, c);
+    }
+    return c;
+  }
+
+  /** Streams the messages of one bucket from a peer. */
+  async *doGet(
+    address: string,
+    ticket: ShuffleTicket,
+    signal: AbortSignal,
+  ): AsyncIterable<IpcMessage> {
+    const client = this.flight(address) as unknown as {
+      DoGet(
+        req: { ticket: Uint8Array },
+        md?: grpc.Metadata,
+      ): grpc.ClientReadableStream<{ data_header: Uint8Array; data_body: Uint8Array }>;
+    };
+    const call = client.DoGet(
+      { ticket: new TextEncoder().encode(JSON.stringify(ticket)) },
+      new grpc.Metadata(),
+    );
+    const onAbort = () => call.cancel();
+    signal.addEventListener("abort", onAbort, { once: true });
+    try {
+      for await (const m of call) {
+        yield { header: new Uint8Array(m.data_header), body: new Uint8Array(m.data_body) };
+      }
+    } catch (e) {
+      throw fromGrpcError(e, address);
+    } finally {
+      signal.removeEventListener("abort", onAbort);
+    }
+  }
+
+  /** Closes every channel. */
+  close(): void {
+    for (const c of this.#clients.values()) c.close();
+    this.#clients.clear();
+  }
+}
+
+/** Options of shuffle reads. */
+export interface ShuffleReadOptions {
+  readonly executorId: string;
+  readonly store: ShuffleStore;
+  readonly peers: PeerClients;
+  /** Attempts per map output before giving up (default 3). */
+  readonly attempts?: number;
+  /** Called for every batch fetched (for metrics). */
+  readonly onFetch?: (rows: number, bytes: number) => void;
+}
+
+/** The exchange source of one task. */
+export class RemoteExchanges implements ExchangeSource {
+  readonly #desc: TaskDescriptor;
+  readonly #opts: ShuffleReadOptions;
+
+  /** Reads the inputs listed in a task descriptor. */
+  constructor(desc: TaskDescriptor, opts: ShuffleReadOptions) {
+    this.#desc = desc;
+    this.#opts = opts;
+  }
+
+  async *read(node: PhysicalPlan, partition: number, ctx: TaskContext): AsyncIterable<RecordBatch> {
+    if (node.op !== "exchange_read") {
+      throw new SpiceError("INTERNAL", `${node.op} reached an executor: stages were not split`);
+    }
+    const loc = this.#desc.inputs[node.exchangeId];
+    if (!loc) {
+      throw new SpiceError("INTERNAL", `task has no locations for exchange ${node.exchangeId}`);
+    }
+    const bucket = node.read === "partition" ? partition : 0;
+    const schema = physicalSchema(node);
+    for (let map = 0; map < loc.maps.length; map++) {
+      const ticket: ShuffleTicket = { job: this.#desc.job, stage: node.exchangeId, map, bucket };
+      yield* this.#fetchMap(ticket, loc.maps[map], schema, ctx.signal);
+    }
+  }
+
+  async *#fetchMap(
+    ticket: ShuffleTicket,
+    where: { executorId: string; address: string },
+    schema: ReturnType<typeof physicalSchema>,
+    signal: AbortSignal,
+  ): AsyncIterable<RecordBatch> {
+    const attempts = this.#opts.attempts ?? 3;
+    let delivered = 0;
+    for (let attempt = 1;; attempt++) {
+      const decoder = new FlightDataDecoder();
+      let seen = 0;
+      try {
+        const source = where.executorId === this.#opts.executorId
+          ? localMessages(this.#opts.store, ticket)
+          : this.#opts.peers.doGet(where.address, ticket, signal);
+        for await (const m of source) {
+          const b = decoder.push(m.header, m.body);
+          if (!b) continue;
+          // After a retry, skip the batches already handed on.
+          if (seen++ < delivered) continue;
+          delivered++;
+          this.#opts.onFetch?.(b.numRows, m.header.byteLength + m.body.byteLength);
+          yield fromArrowBatch(b, schema);
+        }
+        return;
+      } catch (e) {
+        if (signal.aborted) throw signal.reason ?? e;
+        const se = toSpiceError(e);
+        if (
+          attempt >= attempts ||
+          se.code === "NOT_FOUND" && where.executorId === this.#opts.executorId
+        ) {
+          throw Object.assign(
+            new SpiceError(
+              "EXECUTOR_LOST",
+              `shuffle fetch of stage ${ticket.stage} map ${ticket.map} from executor ${where.executorId} (${where.address}) failed: ${se.message}`,
+            ),
+            { lostExecutor: where.executorId, lostStage: ticket.stage },
+          );
+        }
+        await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
+      }
+    }
+  }
+}
+
+async function* localMessages(store: ShuffleStore, t: ShuffleTicket): AsyncIterable<IpcMessage> {
+  yield* await store.read(t);
+}
