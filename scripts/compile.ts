@@ -229,7 +229,7 @@ async function packageFolders(nodeModules: string): Promise<string[]> {
  */
 export async function npmExcludes(entry: string, root: string = ROOT): Promise<string[]> {
   const store = join(root, "node_modules", ".deno");
-  if (!(await exists(store))) return []; // no local node_modules: deno embeds from its cache
+  // deno info also sets node_modules up (nodeModulesDir "auto") when a fresh clone has none.
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["info", "--json", entry],
     cwd: root,
@@ -242,6 +242,7 @@ export async function npmExcludes(entry: string, root: string = ROOT): Promise<s
     );
   }
   const info = JSON.parse(new TextDecoder().decode(out.stdout)) as DenoInfo;
+  if (!(await exists(store))) return []; // no local node_modules: deno embeds from its cache
   const packages = info.npmPackages ?? {};
   const reached = new Set<string>();
   const stack = info.modules.filter((m) => m.kind === "npm" && m.npmPackage).map((m) =>

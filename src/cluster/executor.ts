@@ -216,11 +216,12 @@ export class ExecutorNode {
     const key = `${desc.job}/${desc.stage}/${desc.partition}/${desc.attempt}`;
     const t: RunningTask = { desc, controller: new AbortController() };
     this.#running.set(key, t);
-    void this.#run(t).finally(() => this.#running.delete(key));
+    void this.#run(t, () => this.#running.delete(key));
     return Promise.resolve({ accepted: true, message: "" });
   }
 
-  async #run(t: RunningTask): Promise<void> {
+  /** Runs a task; `release` frees its slot before the outcome is reported (so the next task fits). */
+  async #run(t: RunningTask, release: () => void): Promise<void> {
     const { desc } = t;
     let shared = this.#shared.get(desc.job);
     if (!shared) this.#shared.set(desc.job, shared = new Map());
@@ -271,6 +272,7 @@ export class ExecutorNode {
     this.counters.shuffleRowsWritten = s.rowsWritten;
     this.counters.shuffleBytesRead = s.bytesRead;
     this.counters.shuffleRowsRead = s.rowsRead;
+    release();
     await this.#report({
       executor_id: this.id,
       job_id: desc.job,

@@ -99,6 +99,8 @@ interface Job {
   readonly sql: string;
 }
 
+const TRACE = Deno.env.get("SPICED_TRACE") === "1";
+
 const RETRYABLE = new Set(["EXECUTOR_LOST", "UNAVAILABLE", "IO", "TIMEOUT", "NOT_FOUND"]);
 
 /** The scheduler's state machine. */
@@ -327,31 +329,39 @@ export class Scheduler {
     };
     job.finished.promise.catch(() => {});
     this.#jobs.set(job.id, job);
+    this.#trace(job, `created: ${stages.length} stages`);
     const onAbort = () => this.cancel(job.id, opts.signal.reason);
     opts.signal.addEventListener("abort", onAbort, { once: true });
     this.#schedule();
-    const self = this;
-    return (async function* () {
-      try {
-        yield* self.#results(job, plan, opts.signal);
-        job.state = "succeeded";
-      } catch (e) {
-        if (job.state === "running") self.#fail(job, toSpiceError(e));
-        throw job.error ?? e;
-      } finally {
-        opts.signal.removeEventListener("abort", onAbort);
-        if (job.state === "running") {
-          self.cancel(job.id, new SpiceError("CANCELLED", "the client stopped reading"));
-        }
-        await self.#cleanup(job);
+    return this.#stream(job, plan, opts.signal, onAbort);
+  }
+
+  async *#stream(
+    job: Job,
+    plan: PhysicalPlan,
+    signal: AbortSignal,
+    onAbort: () => void,
+  ): AsyncIterable<RecordBatch> {
+    try {
+      yield* this.#results(job, plan, signal);
+      job.state = "succeeded";
+    } catch (e) {
+      if (job.state === "running") this.#fail(job, toSpiceError(e));
+      throw job.error ?? e;
+    } finally {
+      signal.removeEventListener("abort", onAbort);
+      if (job.state === "running") {
+        this.cancel(job.id, new SpiceError("CANCELLED", "the client stopped reading"));
       }
-    })();
+      await this.#cleanup(job);
+    }
   }
 
   async *#results(job: Job, plan: PhysicalPlan, signal: AbortSignal): AsyncIterable<RecordBatch> {
     const final = job.stages.get(FINAL_STAGE)!;
     const schema = physicalSchema(plan);
     for (let p = 0; p < final.tasks.length; p++) {
+      this.#trace(job, `fetch result ${p}`);
       let delivered = 0;
       for (let attempt = 0;; attempt++) {
         await this.#waitFor(job, () => final.tasks[p].phase === "succeeded");
@@ -412,6 +422,12 @@ export class Scheduler {
         new Promise<void>((r) => (timer = setTimeout(r, 250))),
       ]);
       clearTimeout(timer);
+    }
+  }
+
+  #trace(job: Job, msg: string): void {
+    if (TRACE) {
+      this.#opts.log("INFO", `trace ${job.id.slice(0, 8)} +${Date.now() - job.createdAt}ms ${msg}`);
     }
   }
 
@@ -483,6 +499,7 @@ export class Scheduler {
     if (
       !s || !t || t.attempt !== r.attempt || t.executor !== r.executor_id || t.phase !== "running"
     ) return;
+    this.#trace(job, `report stage ${r.stage_id} part ${r.partition} ${r.state}`);
     if (r.state === "succeeded") {
       const result = decodePlan<TaskResult>(r.result_json);
       t.phase = "succeeded";
@@ -611,6 +628,7 @@ export class Scheduler {
     e.tasksLaunched++;
     job.executorsUsed.add(e.id);
     const attempt = t.attempt;
+    this.#trace(job, `launch stage ${s.stage.id} part ${t.partition} on ${e.id}`);
     unary<unknown, { accepted: boolean; message: string }>(
       e.client,
       "LaunchTask",

@@ -25,7 +25,7 @@ import { type Datum, isScalar, scalar, toColumn } from "./datum.ts";
 import { SCALAR_FUNCTIONS } from "./functions/mod.ts";
 import { arithmetic, negate } from "./kernels/arith.ts";
 import { isBool, isNull, logical, not } from "./kernels/boolean.ts";
-import { castDatum } from "./kernels/cast.ts";
+import { castDatum, castDatumSafe } from "./kernels/cast.ts";
 import { compare } from "./kernels/compare.ts";
 import { like } from "./kernels/like.ts";
 
@@ -132,6 +132,7 @@ function compileNode(e: Expr, layout: Layout, sub: (e: Expr) => Eval): Eval {
     case "cast": {
       const a = sub(e.arg);
       const t = e.type;
+      if (e.safe) return (b) => castDatumSafe(a(b), t, b.numRows);
       return (b) => castDatum(a(b), t);
     }
     case "binary": {

@@ -90,6 +90,8 @@ export type PhysicalPlan =
     readonly nullAware: boolean;
     readonly nullsEqual: boolean;
     readonly markId: number | null;
+    /** More than one build match for a probe row is an error (scalar subqueries). */
+    readonly singleMatch?: boolean;
     readonly columns: readonly OutputColumn[];
     readonly partitions: number;
   }
@@ -103,6 +105,7 @@ export type PhysicalPlan =
     readonly filter: Expr | null;
     readonly markId: number | null;
     readonly nullAware: boolean;
+    readonly singleMatch?: boolean;
     readonly columns: readonly OutputColumn[];
     readonly partitions: number;
   }

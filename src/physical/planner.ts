@@ -289,6 +289,7 @@ class PhysicalPlanner {
         filter: p.filter,
         markId: p.markId,
         nullAware: p.nullAware,
+        singleMatch: p.singleMatch,
         columns,
         partitions: l.partitions,
       };
@@ -319,6 +320,7 @@ class PhysicalPlanner {
       nullAware: p.nullAware,
       nullsEqual: p.nullsEqual,
       markId: p.markId,
+      singleMatch: p.singleMatch,
       buildSide,
       columns,
     };

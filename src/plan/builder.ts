@@ -38,6 +38,7 @@ export interface JoinOptions {
   readonly nullAware?: boolean;
   readonly nullsEqual?: boolean;
   readonly markId?: number | null;
+  readonly singleMatch?: boolean;
 }
 
 /** A Join node. */
@@ -57,6 +58,7 @@ export function join(
     nullAware: opts.nullAware ?? false,
     nullsEqual: opts.nullsEqual ?? false,
     markId: opts.markId ?? null,
+    ...(opts.singleMatch ? { singleMatch: true } : {}),
   };
 }
 

@@ -63,7 +63,7 @@ export type Expr =
     readonly args: readonly Expr[];
     readonly type: DataType;
   }
-  | { readonly kind: "cast"; readonly arg: Expr; readonly type: DataType }
+  | { readonly kind: "cast"; readonly arg: Expr; readonly type: DataType; readonly safe?: boolean }
   | {
     readonly kind: "case";
     readonly whens: readonly (readonly [Expr, Expr])[];
@@ -256,7 +256,7 @@ export function exprKey(e: Expr): string {
     case "unary":
       return `${e.op}(${exprKey(e.arg)})`;
     case "cast":
-      return `cast(${exprKey(e.arg)} as ${typeKey(e.type)})`;
+      return `${e.safe ? "try_" : ""}cast(${exprKey(e.arg)} as ${typeKey(e.type)})`;
     case "call":
       return `${e.fn}(${e.args.map(exprKey).join(",")})`;
     case "case":

@@ -108,6 +108,8 @@ export type LogicalPlan =
     readonly nullsEqual: boolean;
     /** For mark joins: the id of the boolean output column. */
     readonly markId: number | null;
+    /** A scalar subquery's join: more than one match for a left row is an error. */
+    readonly singleMatch?: boolean;
   }
   | { readonly kind: "sort"; readonly input: LogicalPlan; readonly keys: readonly SortKey[] }
   | {

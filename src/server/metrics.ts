@@ -90,14 +90,14 @@ export class NodeMetrics {
         this.set(queries.running().length);
       },
     });
-    const self = this;
+    const counters = () => this.executorCounters?.();
     const counterGauge = (name: string, help: string, key: string) =>
       new client.Gauge({
         name,
         help,
         registers: [this.registry],
         collect() {
-          const c = self.executorCounters?.();
+          const c = counters();
           if (c && key in c) this.set(c[key]);
         },
       });

@@ -61,7 +61,8 @@ import {
   type WindowCall,
   type WindowFrame,
 } from "../plan/logical.ts";
-import { decorrelate, outerReferences } from "./decorrelate.ts";
+import { foldExpr } from "../plan/rules/fold_constants.ts";
+import { decorrelate, decorrelateWithDomain, outerReferences } from "./decorrelate.ts";
 import {
   normaliseUnit,
   parseDate,
@@ -139,6 +140,8 @@ interface ExprContext {
 interface CteDef {
   readonly query: Ast;
   readonly columns: readonly string[];
+  /** Position in its WITH list (a CTE may refer to the ones before it). */
+  readonly index: number;
 }
 
 const COMPARISONS: Record<string, BinaryOp> = {
@@ -227,6 +230,7 @@ export class Binder {
         frame.set(name, {
           query: cte.query,
           columns: (cte.alias.columns ?? []).map((c: Ast) => c.name?.value ?? c.value),
+          index: frame.size,
         });
       }
     }
@@ -667,7 +671,27 @@ export class Binder {
           continue;
         }
       }
-      const e = rewrite(this.#bindExpr(o.expr, { ...ctx, clause: "ORDER BY" }));
+      let e: Expr;
+      try {
+        e = rewrite(this.#bindExpr(o.expr, { ...ctx, clause: "ORDER BY" }));
+      } catch (err) {
+        // ORDER BY an expression over select aliases (s % 5 where s is an alias), as DuckDB allows.
+        if (!(err instanceof SpiceError) || err.code !== "COLUMN_NOT_FOUND") throw err;
+        const aliasScope = new Scope(
+          items.map((it) => ({
+            qualifier: null,
+            name: it.name,
+            id: it.id,
+            type: it.expr.type,
+            nullable: true,
+          })),
+          outer,
+        );
+        sortKeys.push(
+          sortKey(this.#bindExpr(o.expr, this.#plainContext(aliasScope, "ORDER BY")), o.options),
+        );
+        continue;
+      }
       this.#checkGrouped(e, fromIds, "ORDER BY", hasAgg);
       const k = exprKey(e);
       const same = items.find((it) => exprKey(it.expr) === k) ??
@@ -817,7 +841,7 @@ export class Binder {
       const neg = negate !== !!p.negated;
       const sub = this.#bindSubquery(p.subquery, scope);
       ops.push((input) => {
-        const d = this.#decorrelated(sub.plan, input);
+        const d = this.#decorrelated(sub.plan, true);
         const { on, residual } = splitJoinCondition(andAll(d.conditions), input, d.plan);
         return join(input, d.plan, neg ? "anti" : "semi", { on, filter: residual });
       });
@@ -835,7 +859,7 @@ export class Binder {
         );
       }
       ops.push((input) => {
-        const d = this.#decorrelated(sub.plan, input);
+        const d = this.#decorrelated(sub.plan, false);
         const sc = sub.columns[0];
         const t = requireCommonType(left.type, sc.type, "compare");
         const inCond = binary("=", castTo(left, t), castTo(col(sc.id, sc.type, sc.name), t));
@@ -865,10 +889,10 @@ export class Binder {
   }
 
   /** Decorrelates a subquery plan against the ids the input (outer query) provides. */
-  #decorrelated(sub: LogicalPlan, _input: LogicalPlan) {
+  #decorrelated(sub: LogicalPlan, forExists: boolean) {
     const outer = outerReferences(sub);
     if (outer.size === 0) return { plan: sub, conditions: [] as Expr[] };
-    return decorrelate(sub, outer, this.#ids);
+    return decorrelate(sub, outer, this.#ids, { forExists });
   }
 
   // -------------------------------------------------------------------------
@@ -1070,7 +1094,9 @@ export class Binder {
       if (cte) {
         // Each reference re-binds the CTE: fresh ids, so a CTE used twice is two inputs.
         const saved = this.#ctes;
-        this.#ctes = saved.slice(0, cte.depth);
+        // A CTE sees the enclosing frames and the CTEs declared before it in its own WITH.
+        const own = new Map([...saved[cte.depth]].filter(([, d]) => d.index < cte.def.index));
+        this.#ctes = [...saved.slice(0, cte.depth), own];
         let q: BoundQuery;
         try {
           q = this.#bindQuery(cte.def.query, null);
@@ -1226,6 +1252,20 @@ export class Binder {
         return this.#case(p, ctx);
       case "Cast":
         return this.#cast(p, ctx);
+      case "Ceil":
+      case "Floor": {
+        const field = p.field;
+        if (field && variant(field) !== "DateTimeField") {
+          throw new SpiceError("NOT_SUPPORTED", `not supported: ${v.toUpperCase()} with a scale`);
+        }
+        if (field && payload(field) !== "NoDateTime") {
+          throw new SpiceError(
+            "NOT_SUPPORTED",
+            `not supported: ${v.toUpperCase()}(x TO ${payload(field)})`,
+          );
+        }
+        return this.#call(v.toLowerCase(), [this.#bindExpr(p.expr, ctx)]);
+      }
       case "Extract": {
         const field = String(typeof p.field === "string" ? p.field : variant(p.field))
           .toLowerCase();
@@ -1265,16 +1305,26 @@ export class Binder {
             `not supported: ${v === "AnyOp" ? "ANY" : "ALL"} over a non-subquery`,
           );
         }
-        if (v === "AnyOp" && p.compare_op === "Eq") {
-          return this.#markSubquery(sub, this.#bindExpr(p.left, ctx), false, ctx);
+        const op = COMPARISONS[p.compare_op];
+        if (!op || op === "is_not_distinct") {
+          throw new SpiceError(
+            "NOT_SUPPORTED",
+            `not supported: ${v === "AnyOp" ? "ANY" : "ALL"} with ${p.compare_op}`,
+          );
         }
-        if (v === "AllOp" && p.compare_op === "NotEq") {
-          return this.#markSubquery(sub, this.#bindExpr(p.left, ctx), true, ctx);
-        }
-        throw new SpiceError(
-          "NOT_SUPPORTED",
-          `not supported: ${v === "AnyOp" ? "ANY" : "ALL"} with ${p.compare_op}`,
-        );
+        const left = this.#bindExpr(p.left, ctx);
+        // x op ANY (S): some y makes x op y TRUE (NULL when none does but some comparison is NULL).
+        if (v === "AnyOp") return this.#markSubquery(sub, left, false, ctx, op);
+        // x op ALL (S) = NOT (x (not op) ANY (S)), with the same NULL rule.
+        const negated: Record<string, BinaryOp> = {
+          "=": "<>",
+          "<>": "=",
+          "<": ">=",
+          "<=": ">",
+          ">": "<=",
+          ">=": "<",
+        };
+        return this.#markSubquery(sub, left, true, ctx, negated[op]);
       }
       case "Subquery":
         return this.#scalarSubquery(p, ctx);
@@ -1569,7 +1619,9 @@ export class Binder {
       throw new SpiceError("TYPE", `cannot cast ${typeToString(arg.type)} to ${typeToString(t)}`);
     }
     if (typeEquals(arg.type, t)) return arg;
-    return { kind: "cast", arg, type: t };
+    // TRY_CAST / SAFE_CAST: NULL instead of an error for values that do not convert.
+    const safe = p.kind === "TryCast" || p.kind === "SafeCast";
+    return safe ? { kind: "cast", arg, type: t, safe: true } : { kind: "cast", arg, type: t };
   }
 
   #call(name: string, args: Expr[]): Expr {
@@ -1814,6 +1866,17 @@ export class Binder {
         return { kind: "unbounded", offset: kind === "preceding" ? -1 : 1 };
       }
       const e = this.#bindExpr(inner, this.#plainContext(new Scope([]), "window frame"));
+      if (e.kind === "literal" && e.type.id === "interval") {
+        // RANGE offsets over dates and timestamps are counted in days.
+        const iv = e.value as IntervalValue;
+        if (iv.months !== 0) {
+          throw new SpiceError(
+            "NOT_SUPPORTED",
+            "not supported: month or year intervals as window frame offsets",
+          );
+        }
+        return { kind, offset: iv.days + iv.micros / 86400e6 };
+      }
       if (e.kind !== "literal" || typeof e.value !== "number") {
         throw new SpiceError("NOT_SUPPORTED", "not supported: non-numeric window frame offsets");
       }
@@ -1828,7 +1891,13 @@ export class Binder {
   }
 
   /** EXISTS / IN (subquery) anywhere in an expression: a mark join adding a boolean column. */
-  #markSubquery(q: Ast, probe: Expr | null, negated: boolean, ctx: ExprContext): Expr {
+  #markSubquery(
+    q: Ast,
+    probe: Expr | null,
+    negated: boolean,
+    ctx: ExprContext,
+    op: BinaryOp = "=",
+  ): Expr {
     if (!ctx.ops) {
       throw new SpiceError("NOT_SUPPORTED", `not supported: subqueries in ${ctx.clause}`);
     }
@@ -1841,13 +1910,13 @@ export class Binder {
     }
     const markId = this.#ids.next();
     ctx.ops.push((input, rewrite) => {
-      const d = this.#decorrelated(sub.plan, input);
+      const d = this.#decorrelated(sub.plan, probe === null);
       const conds = d.conditions.map(rewrite);
       if (probe) {
         const sc = sub.columns[0];
         const t = requireCommonType(probe.type, sc.type, "compare");
         conds.unshift(
-          binary("=", castTo(rewrite(probe), t), castTo(col(sc.id, sc.type, sc.name), t)),
+          binary(op, castTo(rewrite(probe), t), castTo(col(sc.id, sc.type, sc.name), t)),
         );
       }
       const { on, residual } = splitJoinCondition(andAll(conds), input, d.plan);
@@ -1890,10 +1959,17 @@ export class Binder {
     // "no rows" is what the aggregate gives on empty input (COUNT -> 0).
     const top = stripProject(sub.plan);
     if (!top || top.agg.kind !== "aggregate" || top.agg.groupBy.length > 0) {
-      throw new SpiceError(
-        "NOT_SUPPORTED",
-        "not supported: correlated scalar subquery without an aggregate (e.g. use MAX(...))",
-      );
+      // No aggregate: a left join that must find at most one row per outer row.
+      ctx.ops.push((input, rewrite) => {
+        const d = decorrelate(sub.plan, outer, this.#ids);
+        const { on, residual } = splitJoinCondition(
+          andAll(d.conditions.map(rewrite)),
+          input,
+          d.plan,
+        );
+        return join(input, d.plan, "left", { on, filter: residual, singleMatch: true });
+      });
+      return col(out.id, out.type, out.name);
     }
     const markerId = this.#ids.next();
     const emptyValue = this.#emptyAggregateValue(sub.plan, out.id);
@@ -1905,7 +1981,16 @@ export class Binder {
       }])
       : sub.plan;
     ctx.ops.push((input, rewrite) => {
-      const d = decorrelate(withMarker, outer, this.#ids);
+      let d;
+      let nullsEqual = false;
+      try {
+        d = decorrelate(withMarker, outer, this.#ids);
+      } catch (e) {
+        if (!(e instanceof SpiceError) || e.code !== "NOT_SUPPORTED") throw e;
+        // A non-equality correlation: group by the outer values (a domain join).
+        d = decorrelateWithDomain(withMarker, outer, input, this.#ids);
+        nullsEqual = true;
+      }
       const conds = d.conditions.map(rewrite);
       const { on, residual } = splitJoinCondition(andAll(conds), input, d.plan);
       if (residual) {
@@ -1914,7 +1999,7 @@ export class Binder {
           "not supported: non-equality correlation in a scalar subquery",
         );
       }
-      return join(input, d.plan, "left", { on });
+      return join(input, d.plan, "left", { on, nullsEqual });
     });
     const value = col(out.id, out.type, out.name);
     if (!emptyValue || sub.plan.kind !== "project") return value;
@@ -1932,15 +2017,15 @@ export class Binder {
     const agg = plan.input;
     const item = plan.items.find((i) => i.id === outId);
     if (!item) return null;
+    // Over no rows, COUNT is 0 and every other aggregate NULL; the select
+    // expression over them (e.g. COALESCE(MAX(x), -1)) gives the subquery's value.
     const map = new Map<number, Expr>();
-    let anyCount = false;
     for (const a of agg.aggregates) {
       const isCount = a.fn === "count" || a.fn === "count_star";
-      anyCount ||= isCount;
       map.set(a.id, isCount ? lit(0, INT64) : lit(null, a.type));
     }
-    if (!anyCount) return null;
-    return substitute(item.expr, map);
+    const v = foldExpr(substitute(item.expr, map));
+    return v.kind === "literal" && v.value === null ? null : v;
   }
 }
 

@@ -13,7 +13,15 @@
 
 import { SpiceError } from "../errors.ts";
 import { equiPair, filter, type IdGen, project } from "../plan/builder.ts";
-import { andAll, conjuncts, type Expr, exprColumns, exprKey, walkExpr } from "../plan/expr.ts";
+import {
+  andAll,
+  conjuncts,
+  type Expr,
+  exprColumns,
+  exprKey,
+  substitute,
+  walkExpr,
+} from "../plan/expr.ts";
 import { type LogicalPlan, outputColumns, outputIds, planInputs } from "../plan/logical.ts";
 
 /** Every column id produced anywhere in a plan. */
@@ -104,19 +112,25 @@ export function decorrelate(
   plan: LogicalPlan,
   outer: ReadonlySet<number>,
   ids: IdGen,
+  opts: { forExists?: boolean } = {},
 ): Decorrelated {
-  return pull(plan, outer, ids);
+  return pull(plan, outer, ids, opts.forExists ?? false);
 }
 
 function notSupported(what: string): SpiceError {
   return new SpiceError("NOT_SUPPORTED", `not supported: correlated subquery ${what}`);
 }
 
-function pull(plan: LogicalPlan, outer: ReadonlySet<number>, ids: IdGen): Decorrelated {
+function pull(
+  plan: LogicalPlan,
+  outer: ReadonlySet<number>,
+  ids: IdGen,
+  exists: boolean,
+): Decorrelated {
   if (!subtreeReadsAny(plan, outer)) return { plan, conditions: [] };
   switch (plan.kind) {
     case "filter": {
-      const inner = pull(plan.input, outer, ids);
+      const inner = pull(plan.input, outer, ids, exists);
       const keep: Expr[] = [];
       const conds = [...inner.conditions];
       for (const c of conjuncts(plan.predicate)) (readsAny(c, outer) ? conds : keep).push(c);
@@ -124,7 +138,7 @@ function pull(plan: LogicalPlan, outer: ReadonlySet<number>, ids: IdGen): Decorr
     }
     case "project": {
       if (nodeReadsAny(plan, outer)) throw notSupported("with an outer column in its SELECT list");
-      const inner = pull(plan.input, outer, ids);
+      const inner = pull(plan.input, outer, ids, exists);
       const have = new Set(plan.items.map((i) => i.id));
       const items = [...plan.items];
       const innerOut = new Map(outputColumns(inner.plan).map((c) => [c.id, c]));
@@ -146,7 +160,7 @@ function pull(plan: LogicalPlan, outer: ReadonlySet<number>, ids: IdGen): Decorr
     case "aggregate": {
       if (nodeReadsAny(plan, outer)) throw notSupported("with an outer column inside an aggregate");
       if (plan.groupingSets) throw notSupported("with GROUPING SETS");
-      const inner = pull(plan.input, outer, ids);
+      const inner = pull(plan.input, outer, ids, exists);
       const innerIds = outputIds(inner.plan);
       const groupBy = [...plan.groupBy];
       const conds: Expr[] = [];
@@ -179,7 +193,7 @@ function pull(plan: LogicalPlan, outer: ReadonlySet<number>, ids: IdGen): Decorr
       if (plan.on.some(([a, b]) => readsAny(a, outer) || readsAny(b, outer))) {
         throw notSupported("in a join key");
       }
-      const l = pull(plan.left, outer, ids), r = pull(plan.right, outer, ids);
+      const l = pull(plan.left, outer, ids, exists), r = pull(plan.right, outer, ids, exists);
       const keep: Expr[] = [];
       const conds = [...l.conditions, ...r.conditions];
       for (const c of conjuncts(plan.filter)) (readsAny(c, outer) ? conds : keep).push(c);
@@ -190,9 +204,106 @@ function pull(plan: LogicalPlan, outer: ReadonlySet<number>, ids: IdGen): Decorr
     }
     case "sort": {
       // Order does not change existence or an aggregate's value.
-      return pull(plan.input, outer, ids);
+      return pull(plan.input, outer, ids, exists);
+    }
+    case "limit": {
+      // EXISTS (... LIMIT k), k >= 1: a limit does not change whether a row exists.
+      if (exists && plan.skip === 0 && (plan.fetch === null || plan.fetch > 0)) {
+        return pull(plan.input, outer, ids, exists);
+      }
+      throw notSupported("with LIMIT/OFFSET (other than EXISTS ... LIMIT k)");
     }
     default:
       throw notSupported(`in a ${plan.kind}`);
   }
+}
+
+/**
+ * Decorrelates a scalar aggregate subquery whose correlation is not a plain
+ * equality (e.g. `inner.qty > outer.size * 100`), with a domain join: the
+ * distinct values of the outer columns it reads are joined into the
+ * subquery, which then groups by them; the caller left-joins on those
+ * columns (NULLs equal). The outer input is computed twice, which is the
+ * price of generality.
+ */
+export function decorrelateWithDomain(
+  sub: LogicalPlan,
+  outer: ReadonlySet<number>,
+  input: LogicalPlan,
+  ids: IdGen,
+): Decorrelated {
+  if (sub.kind !== "project" || sub.input.kind !== "aggregate" || sub.input.groupingSets) {
+    throw notSupported("of this shape (an aggregate under a projection is needed)");
+  }
+  const agg = sub.input;
+  if (nodeReadsAny(sub, outer) || nodeReadsAny(agg, outer)) {
+    throw notSupported("with an outer column outside its WHERE clause");
+  }
+  const pulled = pull(agg.input, outer, ids, false);
+  const outerCols = outputColumns(input).filter((c) =>
+    pulled.conditions.some((e) => readsAny(e, new Set([c.id])))
+  );
+  // D: the distinct outer values, under fresh ids.
+  const domain = outerCols.map((c) => ({
+    id: ids.next(),
+    name: c.name,
+    expr: { kind: "column", id: c.id, type: c.type, name: c.name } as Expr,
+  }));
+  const d: LogicalPlan = {
+    kind: "aggregate",
+    input,
+    groupBy: domain,
+    aggregates: [],
+    groupingSets: null,
+    groupingId: null,
+  };
+  const toDomain = new Map<number, Expr>(
+    outerCols.map((
+      c,
+      k,
+    ) => [c.id, { kind: "column", id: domain[k].id, type: c.type, name: c.name } as Expr]),
+  );
+  const conds = pulled.conditions.map((e) => substitute(e, toDomain));
+  const dIds = new Set(domain.map((x) => x.id));
+  const iIds = outputIds(pulled.plan);
+  const on: [Expr, Expr][] = [];
+  const rest: Expr[] = [];
+  for (const c of conds) {
+    const pair = equiPair(c, dIds, iIds);
+    if (pair) on.push(pair);
+    else rest.push(c);
+  }
+  const joined: LogicalPlan = {
+    kind: "join",
+    left: d,
+    right: pulled.plan,
+    joinKind: "inner",
+    on,
+    filter: andAll(rest),
+    nullAware: false,
+    nullsEqual: false,
+    markId: null,
+  };
+  const keys = domain.map((x) => ({
+    id: ids.next(),
+    name: x.name,
+    expr: { kind: "column", id: x.id, type: x.expr.type, name: x.name } as Expr,
+  }));
+  const grouped: LogicalPlan = { ...agg, input: joined, groupBy: [...keys, ...agg.groupBy] };
+  const projected = project(grouped, [
+    ...sub.items,
+    ...keys.map((k) => ({
+      id: k.id,
+      name: k.name,
+      expr: { kind: "column", id: k.id, type: k.expr.type, name: k.name } as Expr,
+    })),
+  ]);
+  const conditions = outerCols.map((c, k): Expr => ({
+    kind: "binary",
+    op: "=",
+    left: { kind: "column", id: c.id, type: c.type, name: c.name },
+    right: { kind: "column", id: keys[k].id, type: c.type, name: c.name },
+    type: { id: "bool" },
+  }));
+  return { plan: projected, conditions };
 }

@@ -26,7 +26,13 @@ export function parseNumber(text: string): { value: number | bigint; type: DataT
     if (n <= 2147483647) return { value: n, type: INT32 };
     if (Number.isSafeInteger(n)) return { value: n, type: INT64 };
     const big = BigInt(text);
-    if (big <= 9223372036854775807n) return { value: Number(big), type: INT64 };
+    if (big <= 9223372036854775807n) {
+      // BIGINT is held in doubles: refuse what would silently lose digits.
+      throw new SpiceError(
+        "NOT_SUPPORTED",
+        `not supported: integer ${text} is beyond ±2^53, the exact BIGINT range of this engine`,
+      );
+    }
     return { value: Number(text), type: FLOAT64 };
   }
   const m = /^(\d*)\.(\d*)$/.exec(text);

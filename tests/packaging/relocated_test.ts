@@ -191,6 +191,7 @@ Deno.test({
       await Deno.writeTextFile(
         probe,
         [
+          'import { clusterProto } from "./src/cluster/grpc.ts";',
           'import { flightPackage, protoPath } from "./src/server/flight/proto.ts";',
           "const names = [];",
           'for await (const e of Deno.readDir(new URL("./proto/", import.meta.url))) {',
@@ -198,7 +199,8 @@ Deno.test({
           "}",
           "const paths = names.map((n) => protoPath(n));",
           'const services = Object.keys(flightPackage()).filter((k) => k.endsWith("Service"));',
-          "console.log(JSON.stringify({ paths, services }));",
+          "const cluster = Object.keys(clusterProto());",
+          "console.log(JSON.stringify({ paths, services, cluster }));",
         ].join("\n"),
       );
       const out = await new Deno.Command(Deno.execPath(), {
@@ -214,8 +216,10 @@ Deno.test({
       const probed = JSON.parse(dec.decode(out.stdout).trim().split("\n").pop()!) as {
         paths: string[];
         services: string[];
+        cluster: string[];
       };
       assert.ok(probed.paths.length >= 2, `protos found: ${probed.paths}`);
+      assert.ok(probed.cluster.length > 0, "the cluster protos load");
       const realCopy = await Deno.realPath(copy);
       for (const p of probed.paths) {
         assert.ok(p.startsWith(realCopy) || p.startsWith(copy), `${p} is outside the copy`);

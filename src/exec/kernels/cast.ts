@@ -9,12 +9,14 @@
 import {
   allocValues,
   type Column,
+  columnFromValues,
   decodeDict,
   type NumericColumn,
   numericColumn,
   stringAt,
   Utf8Builder,
   type Utf8Column,
+  valueAt,
 } from "../../arrow/column.ts";
 import { type DataType, typeEquals, typeToString } from "../../arrow/types.ts";
 import { SpiceError } from "../../errors.ts";
@@ -122,6 +124,29 @@ export function castDatum(d: Datum, to: DataType): Datum {
     return scalar(to, castValue(d.value, d.type, to) as number);
   }
   return castColumn(d, to);
+}
+
+/**
+ * TRY_CAST: like castDatum, but a value that does not convert becomes NULL.
+ * The vectorised cast runs first; only when it fails are rows cast one by one.
+ */
+export function castDatumSafe(d: Datum, to: DataType, n: number): Datum {
+  try {
+    return castDatum(d, to);
+  } catch {
+    if (isScalar(d)) return scalar(to, null);
+  }
+  const c = d as Column;
+  const values: (number | bigint | string | boolean | null)[] = [];
+  for (let i = 0; i < n; i++) {
+    try {
+      const v = castValue(valueAt(c, i), c.type, to);
+      values.push(v as number | bigint | string | boolean | null);
+    } catch {
+      values.push(null);
+    }
+  }
+  return columnFromValues(to, values);
 }
 
 /** Casts a column to another type. */
@@ -362,6 +387,12 @@ function castFromString(c: Utf8Column | Column, to: DataType): Column {
         if (t === "" || !Number.isFinite(num)) throw convertError(s, to);
         x = roundHalfAway(num);
         if (to.id === "int32" && (x > 2147483647 || x < -2147483648)) throw convertError(s, to);
+        if (to.id === "int64" && !Number.isSafeInteger(x)) {
+          throw new SpiceError(
+            "NOT_SUPPORTED",
+            `not supported: '${s}' as BIGINT is beyond ±2^53, the exact BIGINT range of this engine`,
+          );
+        }
         break;
       }
       case "float64": {

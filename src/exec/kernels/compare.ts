@@ -245,17 +245,17 @@ function distinct(op: BinaryOp, l: Datum, r: Datum, n: number): Datum {
   const eq = compare("=", l, r, n);
   const lv = (i: number) => (isScalar(l) ? l.value !== null : !l.validity || l.validity[i] === 1);
   const rv = (i: number) => (isScalar(r) ? r.value !== null : !r.validity || r.validity[i] === 1);
-  if (isScalar(eq)) {
+  if (isScalar(l) && isScalar(r)) {
     const a = lv(0), b = rv(0);
-    const same = a && b ? eq.value === true : a === b;
+    const same = a && b ? (eq as { value: unknown }).value === true : a === b;
     return scalar(BOOL, same ? want === 0 : want === 1);
   }
-  const e = eq as NumericColumn;
+  // A NULL scalar on one side makes `=` a single NULL: read each row's validity instead.
+  const ev = isScalar(eq) ? null : (eq as NumericColumn).values as Uint8Array;
   const out = new Uint8Array(n);
-  const ev = e.values as Uint8Array;
   for (let i = 0; i < n; i++) {
     const a = lv(i), b = rv(i);
-    const same = a && b ? ev[i] === 1 : a === b;
+    const same = a && b ? (ev ? ev[i] === 1 : (eq as { value: unknown }).value === true) : a === b;
     out[i] = same ? 1 - want : want;
   }
   return numericColumn(BOOL, out, null);

@@ -11,10 +11,12 @@
 import { concatBatches, type RecordBatch, recordBatch } from "../../arrow/batch.ts";
 import { nullColumn, numericColumn, take } from "../../arrow/column.ts";
 import { BOOL } from "../../arrow/types.ts";
+import { SpiceError } from "../../errors.ts";
 import { type PhysicalPlan, physicalSchema } from "../../physical/plan.ts";
 import type { TaskContext } from "../context.ts";
 import { compileExpr, layoutOf } from "../expr.ts";
 import { selectTrue } from "../kernels/boolean.ts";
+import { isScalar } from "../datum.ts";
 import { takeOrNull } from "./hash_join.ts";
 
 type NljNode = PhysicalPlan & { op: "nested_loop_join" };
@@ -44,6 +46,8 @@ export async function* executeNestedLoopJoin(
     if (ctx.signal.aborted) throw ctx.signal.reason;
     const n = lb.numRows;
     const leftMatched = new Uint8Array(n);
+    // NOT IN / IN semantics: a pair whose condition is NULL makes a non-match unknown.
+    const leftUnknown = node.nullAware ? new Uint8Array(n) : null;
     // Pairs in chunks of about one batch: rowsPerChunk left rows x all right rows.
     const rowsPerChunk = Math.max(1, Math.floor(ctx.batchSize / Math.max(1, m)));
     for (let s = 0; s < n && m > 0; s += rowsPerChunk) {
@@ -62,11 +66,26 @@ export async function* executeNestedLoopJoin(
           ...lb.columns.map((c) => take(c, li)),
           ...R.columns.map((c) => take(c, ri)),
         ], count);
-        const sel = selectTrue(cond.evaluate(pairs), count);
+        const verdict = cond.evaluate(pairs);
+        if (leftUnknown) {
+          if (isScalar(verdict)) {
+            if (verdict.value === null) { for (let q = 0; q < count; q++) leftUnknown[li[q]] = 1; }
+          } else if (verdict.validity) {
+            for (let q = 0; q < count; q++) if (!verdict.validity[q]) leftUnknown[li[q]] = 1;
+          }
+        }
+        const sel = selectTrue(verdict, count);
         if (sel === "none") continue;
         if (sel !== "all") {
           li = Int32Array.from(sel, (x) => li[x]);
           ri = Int32Array.from(sel, (x) => ri[x]);
+        }
+      }
+      if (node.singleMatch) {
+        for (let q = 0; q < li.length; q++) {
+          if (leftMatched[li[q]]++) {
+            throw new SpiceError("EXECUTION", "scalar subquery returned more than one row");
+          }
         }
       }
       for (let q = 0; q < li.length; q++) leftMatched[li[q]] = 1;
@@ -94,13 +113,26 @@ export async function* executeNestedLoopJoin(
     } else if (kind === "semi" || kind === "anti") {
       const want = kind === "semi" ? 1 : 0;
       const keep: number[] = [];
-      for (let i = 0; i < n; i++) if (leftMatched[i] === want) keep.push(i);
+      for (let i = 0; i < n; i++) {
+        if (leftMatched[i] === want && !(kind === "anti" && leftUnknown && leftUnknown[i])) {
+          keep.push(i);
+        }
+      }
       if (keep.length) {
         const li = Int32Array.from(keep);
         yield recordBatch(schema, lb.columns.map((c) => take(c, li)), li.length);
       }
     } else if (kind === "mark") {
-      yield recordBatch(schema, [...lb.columns, numericColumn(BOOL, leftMatched)], n);
+      let validity: Uint8Array | null = null;
+      if (leftUnknown) {
+        for (let i = 0; i < n; i++) {
+          if (!leftMatched[i] && leftUnknown[i]) {
+            validity ??= new Uint8Array(n).fill(1);
+            validity[i] = 0;
+          }
+        }
+      }
+      yield recordBatch(schema, [...lb.columns, numericColumn(BOOL, leftMatched, validity)], n);
     }
   }
   if (rightMatched) {

@@ -165,8 +165,11 @@ function push(p: LogicalPlan, predsIn: readonly Expr[]): LogicalPlan {
 function pushJoin(p: LogicalPlan & { kind: "join" }, preds: readonly Expr[]): LogicalPlan {
   const lIds = outputIds(p.left), rIds = outputIds(p.right);
   let kind = p.joinKind;
-  // Outer join simplification.
-  if ((kind === "left" || kind === "full") && preds.some((e) => nullRejecting(e, rIds))) {
+  // Outer join simplification (not for a scalar subquery's join: its match count is checked).
+  if (
+    !p.singleMatch && (kind === "left" || kind === "full") &&
+    preds.some((e) => nullRejecting(e, rIds))
+  ) {
     kind = kind === "left" ? "inner" : "right";
   }
   if ((kind === "right" || kind === "full") && preds.some((e) => nullRejecting(e, lIds))) {
@@ -202,8 +205,15 @@ function pushJoin(p: LogicalPlan & { kind: "join" }, preds: readonly Expr[]): Lo
       } else if (subset(e, rIds) && kind === "right" && !volatile(e)) rightPreds.push(e);
       else above.push(e);
     }
-    // ON conjuncts: those over the non-preserved side filter that side first.
+    // ON conjuncts: those over the non-preserved side filter that side first
+    // (not for NOT IN / IN marks: there a NULL in the condition is meaningful).
     for (const e of onConj) {
+      if (p.nullAware) {
+        const pair = equiPair(e, lIds, rIds);
+        if (pair) on.push(pair);
+        else residual.push(e);
+        continue;
+      }
       if (
         subset(e, rIds) &&
         (kind === "left" || kind === "semi" || kind === "anti" || kind === "mark")
@@ -224,6 +234,7 @@ function pushJoin(p: LogicalPlan & { kind: "join" }, preds: readonly Expr[]): Lo
     nullAware: p.nullAware,
     nullsEqual: p.nullsEqual,
     markId: p.markId,
+    singleMatch: p.singleMatch,
   });
   return filter(j, andAll(above));
 }

@@ -20,7 +20,7 @@ interface Relation {
 }
 
 function isInner(p: LogicalPlan): p is LogicalPlan & { kind: "join" } {
-  return p.kind === "join" && p.joinKind === "inner" && !p.nullsEqual;
+  return p.kind === "join" && p.joinKind === "inner" && !p.nullsEqual && !p.singleMatch;
 }
 
 function gather(p: LogicalPlan, rels: LogicalPlan[], preds: Expr[]): void {

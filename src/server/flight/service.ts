@@ -50,6 +50,7 @@ import {
   nullParameters,
   parameterSchema,
   parameterSets,
+  type PreparedStatement,
   PreparedStatements,
   RunningQueries,
   type StatementHandle,
@@ -324,7 +325,7 @@ export class FlightSqlService {
       headerSent = true;
     };
     const run = async () => {
-      for await (const req of call as AsyncIterable<Msg>) {
+      await consume(call, (req) => {
         let auth = fromHeader;
         if (!auth.ok) {
           auth = checkKey(this.#keys, payloadKey(req.payload as Uint8Array | undefined));
@@ -335,7 +336,7 @@ export class FlightSqlService {
           protocol_version: req.protocol_version ?? "0",
           payload: auth.key === null ? EMPTY : new TextEncoder().encode(auth.key),
         });
-      }
+      });
       if (!headerSent) {
         if (!fromHeader.ok) throw fromHeader.error;
         accept(fromHeader.key);
@@ -516,11 +517,12 @@ export class FlightSqlService {
   // DoPut: parameter binding
 
   async #doPut(call: grpc.ServerDuplexStream<Msg, Msg>): Promise<void> {
-    let stmt: ReturnType<PreparedStatements["get"]> | null = null;
+    // A holder, since the statement is set inside the message callback.
+    const target: { stmt: PreparedStatement | null } = { stmt: null };
     const decoder = new FlightDataDecoder();
     const sets: Parameters[] = [];
     let first = true;
-    for await (const msg of call as AsyncIterable<Msg>) {
+    await consume(call, (msg) => {
       if (first) {
         first = false;
         const desc = msg.flight_descriptor as DescriptorMsg | undefined;
@@ -535,13 +537,13 @@ export class FlightSqlService {
           // spiced is read-only: updates and ingestion are refused.
           throw unsupported(`DoPut with ${cmd.typeName.slice(cmd.typeName.lastIndexOf(".") + 1)}`);
         }
-        stmt = this.#preparedOf(cmd.value);
+        target.stmt = this.#preparedOf(cmd.value);
       }
       const header = new Uint8Array((msg.data_header as Uint8Array | undefined) ?? EMPTY);
       const body = new Uint8Array((msg.data_body as Uint8Array | undefined) ?? EMPTY);
       const batch = decoder.push(header, body);
       if (batch) {
-        for (const set of parameterSets(batch, stmt!.parameters)) {
+        for (const set of parameterSets(batch, target.stmt!.parameters)) {
           sets.push(set);
           if (sets.length > MAX_PARAMETER_SETS) {
             throw new SpiceError(
@@ -551,7 +553,8 @@ export class FlightSqlService {
           }
         }
       }
-    }
+    });
+    const stmt = target.stmt;
     if (!stmt) throw new SpiceError("INVALID_ARGUMENT", "DoPut stream was empty");
     stmt.bound = sets;
     call.write({
@@ -664,6 +667,39 @@ export class FlightSqlService {
     }
     return outcome;
   }
+}
+
+/**
+ * Reads a client stream to its end, handing each message to `onMessage`
+ * (event-driven: async iteration of grpc-js server streams does not see the
+ * client's half-close under Deno). A throw from `onMessage` fails the read.
+ */
+function consume(
+  call: grpc.ServerDuplexStream<Msg, Msg>,
+  onMessage: (m: Msg) => void,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let failed = false;
+    const fail = (e: unknown) => {
+      if (failed) return;
+      failed = true;
+      call.pause();
+      reject(e);
+    };
+    call.on("data", (m: Msg) => {
+      if (failed) return;
+      try {
+        onMessage(m);
+      } catch (e) {
+        fail(e);
+      }
+    });
+    call.on("end", () => {
+      if (!failed) resolve();
+    });
+    call.on("error", fail);
+    call.on("cancelled", () => fail(cancelledError()));
+  });
 }
 
 /** Parameter sets a DoPut may bind at most (each set is one run of the statement). */

@@ -1,0 +1,10 @@
+import { InProcessEngine } from "./ours.ts";
+import { TPCH_QUERIES, TPCH_TABLES } from "../../src/connectors/tpch/mod.ts";
+const e = new InProcessEngine();
+await e.load("/work/main/data/tpch-sf0.1", TPCH_TABLES);
+const q = Number(Deno.args[0]);
+await e.run(TPCH_QUERIES[q - 1]);
+const t0 = performance.now();
+const N = Number(Deno.args[1] ?? 5);
+for (let i = 0; i < N; i++) await e.run(TPCH_QUERIES[q - 1]);
+console.log(`Q${q} avg ${((performance.now() - t0) / N).toFixed(0)} ms`);
