@@ -14,7 +14,7 @@
  *
  * Targets for "ours": in this process (default); a running spiced over HTTP
  * (`--http-url`); a standalone spiced the harness starts (`--http-spawn`);
- * a cluster (`--cluster N`, not available yet).
+ * a scheduler and N executors the harness starts (`--cluster N`).
  *
  * @module
  */

@@ -22,6 +22,7 @@ import { startSchedulerService } from "./cluster/scheduler_service.ts";
 import { SpiceError } from "./errors.ts";
 import { DEFAULT_ENGINE_OPTIONS, type PlanRunner, QueryEngine } from "./query/mod.ts";
 import type { ApiContext } from "./server/api.ts";
+import { startFlightServer } from "./server/flight/mod.ts";
 import { startHttpServer } from "./server/http.ts";
 import { bindWithFallback } from "./server/listen.ts";
 import { NodeMetrics, startMetricsServer } from "./server/metrics.ts";
@@ -130,7 +131,13 @@ async function start(
       bind.host,
       bind.port,
       flags.explicit.has("node-bind-address"),
-      (port) => startSchedulerService(s, `${formatHostPort({ host: bind.host, port })}`, security!),
+      (port) =>
+        startSchedulerService(
+          s,
+          `${formatHostPort({ host: bind.host, port })}`,
+          security!,
+          (m) => log("WARN", m),
+        ),
       (m) => log("INFO", m),
     );
     stops.push(() => svc.stop());
@@ -235,6 +242,37 @@ async function start(
   );
   stops.push(() => http.close());
   endpoints.http = formatHostPort({ host: flags.http.host, port: http.port });
+  let flightPort: number | null = null;
+  if (engine) {
+    const eng = engine;
+    const flight = await bindWithFallback(
+      "Flight",
+      flags.flight.host,
+      flags.flight.port,
+      flags.explicit.has("flight"),
+      (port) =>
+        startFlightServer({
+          engine: eng,
+          host: flags.flight.host,
+          port,
+          apiKeys: pod.runtime.apiKeys,
+          tls: tls
+            ? { cert: new TextEncoder().encode(tls.cert), key: new TextEncoder().encode(tls.key) }
+            : null,
+          onQuery: (info) =>
+            queries.recordFinished(info.sql, "flight", info.queryId, info.durationMs, {
+              rows: info.rows,
+              error: info.error
+                ? new SpiceError(info.error.code as never, info.error.message)
+                : undefined,
+            }),
+        }),
+      (msg) => log("INFO", msg),
+    );
+    stops.push(() => flight.close());
+    flightPort = flight.port;
+    endpoints.flight = formatHostPort({ host: flags.flight.host, port: flight.port });
+  }
   const m = await startMetricsServer(
     { host: flags.metrics.host, port: flags.metrics.port, explicit: flags.explicit.has("metrics") },
     metrics,
@@ -244,7 +282,9 @@ async function start(
   endpoints.metrics = formatHostPort({ host: flags.metrics.host, port: m.port });
   log(
     "INFO",
-    `spiced ${VERSION} (${role}): HTTP on ${endpoints.http}, metrics on ${endpoints.metrics}${
+    `spiced ${VERSION} (${role}): HTTP on ${endpoints.http}, ${
+      endpoints.flight ? `Flight SQL on ${endpoints.flight}, ` : ""
+    }metrics on ${endpoints.metrics}${
       endpoints.cluster ? `, cluster on ${endpoints.cluster}` : ""
     }`,
   );
@@ -253,7 +293,7 @@ async function start(
   });
   return {
     role,
-    ports: { http: http.port, flight: null, metrics: m.port, cluster: clusterPort },
+    ports: { http: http.port, flight: flightPort, metrics: m.port, cluster: clusterPort },
     engine,
     datasets,
     queries,

@@ -3,8 +3,8 @@
  * `Accept: application/vnd.apache.arrow.stream`, the path a client (and a
  * cluster's scheduler) serves queries through. It benchmarks a spiced that is
  * already running (`--http-url`), one the harness starts over the benchmark's
- * Parquet files (`--http-spawn`), and, once `cluster.ts` can start one, a
- * cluster's scheduler.
+ * Parquet files (`--http-spawn`), and a cluster's scheduler (`cluster.ts`
+ * starts the cluster with `spawnSpiced` and queries it with `HttpEngine`).
  *
  * @module
  */
@@ -26,8 +26,6 @@ export interface SpicedServer {
   readonly pid: number;
   /** Its log lines so far (for error messages). */
   readonly logs: readonly string[];
-  /** Milliseconds from spawn until its HTTP server listened. */
-  readonly startMs: number;
   /** Stops it (SIGTERM, then SIGKILL after a bounded wait). */
   stop(): Promise<void>;
 }
@@ -70,7 +68,6 @@ export async function spawnSpiced(
   for (const flag of ["--http", "--metrics", "--flight"]) {
     if (!withPorts.includes(flag)) withPorts.push(flag, "127.0.0.1:0");
   }
-  const t0 = performance.now();
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", MAIN, ...withPorts],
     stdin: "null",
@@ -119,12 +116,10 @@ export async function spawnSpiced(
   } finally {
     clearTimeout(timer);
   }
-  const startMs = performance.now() - t0;
   return {
     url,
     pid: child.pid,
     logs,
-    startMs,
     async stop() {
       try {
         child.kill("SIGTERM");
@@ -154,12 +149,21 @@ export interface HttpEngineOptions {
   readonly name?: string;
   /** What runs behind the URL (for the report). */
   readonly description?: string;
-  /** A process the engine owns: stopped on close, its peak RSS reported. */
-  readonly server?: SpicedServer;
+  /** Processes the engine owns: stopped on close, their peak RSS summed in the report. */
+  readonly servers?: readonly SpicedServer[];
+  /**
+   * URLs whose /v1/datasets report the loads (default: the engine's URL). A
+   * cluster's scheduler holds no data: its executors report the loads.
+   */
+  readonly loadSources?: readonly string[];
   /** Sent as `X-API-Key` when the runtime requires one. */
   readonly apiKey?: string;
   /** How long `load` waits for /v1/ready (default 30 minutes: SF 10 loads take a while). */
   readonly readyTimeoutMs?: number;
+  /** When the harness began starting the servers (`performance.now()`): the load's wall time starts there. */
+  readonly spawnedAt?: number;
+  /** Whether the service is ready (default: `GET /v1/ready` answers 200). */
+  readonly ready?: () => Promise<boolean>;
 }
 
 /** Queries a spiced over its HTTP API. */
@@ -183,51 +187,58 @@ export class HttpEngine implements BenchEngine {
     return this.#opts.apiKey ? { ...extra, "X-API-Key": this.#opts.apiKey } : extra;
   }
 
+  async #datasets(url: string): Promise<Map<string, DatasetStatusJson>> {
+    const res = await fetch(`${url}/v1/datasets`, { headers: this.#headers({}) });
+    if (!res.ok) throw new Error(`GET ${url}/v1/datasets: ${res.status} ${await res.text()}`);
+    const statuses = await res.json() as DatasetStatusJson[];
+    return new Map(statuses.map((s) => [s.name.toLowerCase(), s]));
+  }
+
   /**
    * Waits for /v1/ready, then reads the load times the runtime measured from
    * /v1/datasets. The runtime loads its datasets concurrently, so the
    * per-table times overlap and their sum is not a wall time; the report
-   * says so.
+   * says so. With several sources (executors) a table's time is the slowest
+   * node's.
    */
   async load(_dataDir: string, tables: readonly string[]): Promise<LoadReport> {
     const t0 = performance.now();
     const timeout = this.#opts.readyTimeoutMs ?? 30 * 60_000;
-    for (;;) {
-      const r = await fetch(`${this.#url}/v1/ready`).catch((e) => e as Error);
-      if (r instanceof Response) {
-        await r.body?.cancel();
-        if (r.status === 200) break;
-      }
+    const ready = this.#opts.ready ?? (async () => {
+      const r = await fetch(`${this.#url}/v1/ready`).catch(() => null);
+      await r?.body?.cancel();
+      return r?.status === 200;
+    });
+    while (!(await ready())) {
       if (performance.now() - t0 > timeout) {
-        throw new Error(
-          `${this.#url} not ready after ${timeout} ms` +
-            (r instanceof Error ? `: ${r.message}` : ` (status ${r.status})`),
-        );
+        throw new Error(`${this.#url} not ready after ${timeout} ms`);
       }
       await new Promise((res) => setTimeout(res, 100));
     }
-    const waitedMs = performance.now() - t0;
-    const res = await fetch(`${this.#url}/v1/datasets`, { headers: this.#headers({}) });
-    if (!res.ok) throw new Error(`GET /v1/datasets: ${res.status} ${await res.text()}`);
-    const statuses = await res.json() as DatasetStatusJson[];
-    const byName = new Map(statuses.map((s) => [s.name.toLowerCase(), s]));
-    const missing = tables.filter((t) => !byName.has(t));
-    if (missing.length > 0) {
-      throw new Error(`${this.#url} does not serve ${missing.join(", ")}`);
-    }
+    const readyAt = performance.now();
+    const sources = this.#opts.loadSources ?? [this.#url];
+    const reports = await Promise.all(sources.map((u) => this.#datasets(u)));
     const loads: TableLoad[] = tables.map((t) => {
-      const s = byName.get(t)!;
-      if (s.status === "error") throw new Error(`dataset ${t}: ${s.error}`);
-      return { table: t, rows: s.rows ?? 0, ms: s.load_time_ms ?? 0 };
+      let rows = 0, ms = 0;
+      reports.forEach((byName, k) => {
+        const s = byName.get(t);
+        if (!s) throw new Error(`${sources[k]} does not serve ${t}`);
+        if (s.status === "error") throw new Error(`dataset ${t} on ${sources[k]}: ${s.error}`);
+        rows = Math.max(rows, s.rows ?? 0);
+        ms = Math.max(ms, s.load_time_ms ?? 0);
+      });
+      return { table: t, rows, ms };
     });
-    const server = this.#opts.server;
+    const spawnedAt = this.#opts.spawnedAt;
+    const spawned = spawnedAt !== undefined;
     return {
       tables: loads,
-      // With a spawned server, start-up to ready is the honest wall time of the load.
-      totalMs: server ? server.startMs + waitedMs : loads.reduce((s, l) => s + l.ms, 0),
-      note: server
-        ? "per table: the runtime's load_time_ms (tables load concurrently); " +
-          "total: spawn until /v1/ready"
+      // With spawned servers, start-up to ready is the honest wall time of the load.
+      totalMs: spawned ? readyAt - spawnedAt : loads.reduce((s, l) => s + l.ms, 0),
+      note: spawned
+        ? "per table: the runtime's load_time_ms (tables load concurrently" +
+          (sources.length > 1 ? `; slowest of ${sources.length} nodes` : "") +
+          "); total: spawn until ready"
         : "the runtime's load_time_ms; tables load concurrently, so the total overlaps",
     };
   }
@@ -256,18 +267,20 @@ export class HttpEngine implements BenchEngine {
     return rows.filter((r) => r.plan_type.startsWith("physical")).map((r) => r.plan).join("\n");
   }
 
-  /** The server process's peak RSS, when the harness started it (Linux only). */
+  /** The summed peak RSS of the processes the harness started (Linux only). */
   async memory(): Promise<EngineMemory> {
-    const server = this.#opts.server;
-    return {
-      dataBytes: null,
-      processPeakRssBytes: server ? await procPeakRss(server.pid) : null,
-    };
+    const servers = this.#opts.servers ?? [];
+    let total: number | null = null;
+    for (const s of servers) {
+      const peak = await procPeakRss(s.pid);
+      if (peak !== null) total = (total ?? 0) + peak;
+    }
+    return { dataBytes: null, processPeakRssBytes: total };
   }
 
-  /** Stops the server if the harness started it. */
+  /** Stops the servers the harness started. */
   async close(): Promise<void> {
-    await this.#opts.server?.stop();
+    await Promise.all((this.#opts.servers ?? []).map((s) => s.stop()));
   }
 }
 
@@ -290,15 +303,20 @@ export async function spawnStandaloneEngine(
 ): Promise<HttpEngine> {
   const dir = await Deno.makeTempDir({ prefix: "spiced-bench-" });
   const spicepod = await writeTpchSpicepod(dataDir, tables, dir);
-  const server = await spawnSpiced(["--spicepod", spicepod]);
+  const spawnedAt = performance.now();
+  const server = await spawnSpiced(["--spicepod", spicepod]).catch(async (e) => {
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+    throw e;
+  });
   return new HttpEngine(server.url, {
-    server: {
+    servers: [{
       ...server,
       stop: async () => {
         await server.stop();
         await Deno.remove(dir, { recursive: true }).catch(() => {});
       },
-    },
+    }],
+    spawnedAt,
     description: `standalone spiced (pid ${server.pid}) over HTTP at ${server.url}, ` +
       `arrow acceleration, results as Arrow IPC stream`,
   });

@@ -5,8 +5,13 @@
  * @module
  */
 
+import type { RecordBatch } from "../../src/arrow/batch.ts";
 import type { Column } from "../../src/arrow/column.ts";
-import type { MemoryTable } from "../../src/catalog/memory_table.ts";
+
+/** A table that holds its rows in memory (an accelerated table, a memory table). */
+export interface HeldTable {
+  readonly batches: readonly RecordBatch[];
+}
 
 /** Sizes of in-memory tables. */
 export interface ArrowSize {
@@ -41,7 +46,7 @@ function columnArrays(col: Column, out: (a: ArrayBufferView) => void): void {
  * The in-memory size of accelerated tables. Arrays are deduplicated by
  * identity, so a dictionary shared by all batches of a column counts once.
  */
-export function arrowSize(tables: ReadonlyMap<string, MemoryTable>): ArrowSize {
+export function arrowSize(tables: ReadonlyMap<string, HeldTable>): ArrowSize {
   const buffers = new Set<ArrayBufferLike>();
   const byTable: Record<string, number> = {};
   let bytes = 0;

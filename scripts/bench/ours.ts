@@ -10,13 +10,12 @@
 import { join } from "node:path";
 import { loadIntoMemory } from "../../src/acceleration/mod.ts";
 import { batchToRows } from "../../src/arrow/batch.ts";
-import type { MemoryTable } from "../../src/catalog/memory_table.ts";
 import { Catalog } from "../../src/catalog/mod.ts";
 import { ListingTable } from "../../src/connectors/listing_table.ts";
 import { localStore } from "../../src/connectors/local_file.ts";
 import { DEFAULT_ENGINE_OPTIONS, QueryEngine } from "../../src/query/mod.ts";
 import type { BenchEngine, EngineMemory, LoadReport, RunOutcome, TableLoad } from "./engine.ts";
-import { arrowSize } from "./memory.ts";
+import { arrowSize, type HeldTable } from "./memory.ts";
 
 /** Our `QueryEngine` over tables accelerated into memory in this process. */
 export class InProcessEngine implements BenchEngine {
@@ -25,7 +24,7 @@ export class InProcessEngine implements BenchEngine {
   /** @inheritdoc */
   readonly description: string;
   readonly #catalog = new Catalog();
-  readonly #tables = new Map<string, MemoryTable>();
+  readonly #tables = new Map<string, HeldTable>();
   readonly #engine: QueryEngine;
 
   /** An engine with the runtime's default settings (one partition per core). */

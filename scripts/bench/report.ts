@@ -247,7 +247,7 @@ export function formatReport(r: BenchReport): string {
       mib(m.ours?.retainedBytes)
     })` +
       (m.ours?.processPeakRssBytes != null
-        ? `, server peak RSS ${mib(m.ours.processPeakRssBytes)}`
+        ? `, peak RSS of its server process(es) ${mib(m.ours.processPeakRssBytes)}`
         : "") +
       (duck ? `; duckdb buffer manager ${mib(m.duckdb?.dataBytes)}` : ""),
     `        process RSS: baseline ${mib(m.rss.baselineBytes)}, after our load ${

@@ -9,6 +9,7 @@
  */
 
 import type { Catalog } from "../catalog/mod.ts";
+import { clusterChannelCredentials, clusterServerCredentials } from "./mtls.ts";
 import { SpiceError, toSpiceError } from "../errors.ts";
 import { MetricsSink } from "../exec/context.ts";
 import { decodePlan, encodePlan } from "../distributed/codec.ts";
@@ -17,12 +18,10 @@ import { runTask, type TaskDescriptor } from "../distributed/task.ts";
 import {
   bindServer,
   CHANNEL_OPTIONS,
-  channelCredentials,
   clientConstructor,
   type ClusterSecurity,
   grpc,
   handleUnary,
-  serverCredentials,
   serviceDefinition,
   shutdownServer,
   toGrpcError,
@@ -103,7 +102,11 @@ export class ExecutorNode {
     });
     this.#peers = new PeerClients(opts.security);
     const Ctor = clientConstructor("spiced.cluster.SchedulerService");
-    this.#scheduler = new Ctor(opts.scheduler, channelCredentials(opts.security), CHANNEL_OPTIONS);
+    this.#scheduler = new Ctor(
+      opts.scheduler,
+      clusterChannelCredentials(opts.security, (m) => opts.log("WARN", m)),
+      CHANNEL_OPTIONS,
+    );
   }
 
   /** Starts the executor's server and its registration loop. */
@@ -178,7 +181,7 @@ export class ExecutorNode {
     this.#port = await bindServer(
       server,
       `${this.opts.bindHost}:${this.opts.bindPort}`,
-      serverCredentials(this.opts.security),
+      clusterServerCredentials(server, this.opts.security, (m) => this.opts.log("WARN", m)),
     );
     this.#server = server;
   }

@@ -52,26 +52,6 @@ export const CHANNEL_OPTIONS: grpc.ChannelOptions = {
   "grpc.keepalive_time_ms": 30_000,
 };
 
-/** Server credentials: mTLS requires and verifies client certificates. */
-export function serverCredentials(sec: ClusterSecurity): grpc.ServerCredentials {
-  if (sec.mode === "insecure") return grpc.ServerCredentials.createInsecure();
-  return grpc.ServerCredentials.createSsl(
-    Buffer.from(sec.ca),
-    [{ private_key: Buffer.from(sec.key), cert_chain: Buffer.from(sec.cert) }],
-    true,
-  );
-}
-
-/** Channel credentials: mTLS presents this node's certificate and checks the peer's against the CA. */
-export function channelCredentials(sec: ClusterSecurity): grpc.ChannelCredentials {
-  if (sec.mode === "insecure") return grpc.credentials.createInsecure();
-  return grpc.credentials.createSsl(
-    Buffer.from(sec.ca),
-    Buffer.from(sec.key),
-    Buffer.from(sec.cert),
-  );
-}
-
 /** A gRPC error from a SpiceError (the code travels in the status and in metadata). */
 export function toGrpcError(e: unknown): grpc.ServiceError {
   const se = toSpiceError(e);

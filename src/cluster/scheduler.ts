@@ -10,6 +10,7 @@
  */
 
 import type { RecordBatch } from "../arrow/batch.ts";
+import { clusterChannelCredentials } from "./mtls.ts";
 import { fromArrowBatch } from "../arrow/interop.ts";
 import { SpiceError, toSpiceError } from "../errors.ts";
 import type { MetricsSink, OperatorMetrics } from "../exec/context.ts";
@@ -23,14 +24,7 @@ import {
 } from "../distributed/task.ts";
 import { type PhysicalPlan, physicalSchema } from "../physical/plan.ts";
 import { FlightDataDecoder } from "../server/flight/ipc.ts";
-import {
-  CHANNEL_OPTIONS,
-  channelCredentials,
-  clientConstructor,
-  type ClusterSecurity,
-  grpc,
-  unary,
-} from "./grpc.ts";
+import { CHANNEL_OPTIONS, clientConstructor, type ClusterSecurity, grpc, unary } from "./grpc.ts";
 import { PeerClients } from "./shuffle_client.ts";
 
 /** Scheduler settings. */
@@ -174,7 +168,7 @@ export class Scheduler {
       ready: false,
       counters: {},
       tasksLaunched: 0,
-      client: new Ctor(address, channelCredentials(this.#opts.security), CHANNEL_OPTIONS),
+      client: new Ctor(address, clusterChannelCredentials(this.#opts.security), CHANNEL_OPTIONS),
     };
     this.executors.set(id, info);
     this.#opts.log("INFO", `executor ${id} registered from ${address} with ${slots} slots`);

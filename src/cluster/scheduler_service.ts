@@ -5,13 +5,13 @@
  * @module
  */
 
+import { clusterServerCredentials } from "./mtls.ts";
 import {
   bindServer,
   CHANNEL_OPTIONS,
   type ClusterSecurity,
   grpc,
   handleUnary,
-  serverCredentials,
   serviceDefinition,
   shutdownServer,
 } from "./grpc.ts";
@@ -22,6 +22,7 @@ export async function startSchedulerService(
   scheduler: Scheduler,
   address: string,
   security: ClusterSecurity,
+  log: (msg: string) => void,
 ): Promise<{ port: number; stop(): Promise<void> }> {
   const server = new grpc.Server(CHANNEL_OPTIONS);
   server.addService(serviceDefinition("spiced.cluster.SchedulerService"), {
@@ -44,6 +45,6 @@ export async function startSchedulerService(
       return Promise.resolve({});
     }),
   });
-  const port = await bindServer(server, address, serverCredentials(security));
+  const port = await bindServer(server, address, clusterServerCredentials(server, security, log));
   return { port, stop: () => shutdownServer(server) };
 }

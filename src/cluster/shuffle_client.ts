@@ -10,6 +10,7 @@
  */
 
 import type { RecordBatch } from "../arrow/batch.ts";
+import { clusterChannelCredentials } from "./mtls.ts";
 import { fromArrowBatch } from "../arrow/interop.ts";
 import { SpiceError, toSpiceError } from "../errors.ts";
 import type { ExchangeSource, TaskContext } from "../exec/context.ts";
@@ -19,7 +20,6 @@ import type { ShuffleStore } from "../distributed/shuffle_store.ts";
 import type { TaskDescriptor } from "../distributed/task.ts";
 import {
   CHANNEL_OPTIONS,
-  channelCredentials,
   clientConstructor,
   type ClusterSecurity,
   fromGrpcError,
@@ -49,7 +49,7 @@ export class PeerClients {
     let c = this.#clients.get(address);
     if (!c) {
       const Ctor = clientConstructor("arrow.flight.protocol.FlightService");
-      c = new Ctor(address, channelCredentials(this.#security), CHANNEL_OPTIONS);
+      c = new Ctor(address, clusterChannelCredentials(this.#security), CHANNEL_OPTIONS);
       this.#clients.set(address, c);
     }
     return c;

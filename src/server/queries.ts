@@ -69,6 +69,20 @@ export class QueryRegistry {
     for (const l of this.#listeners) l(q);
   }
 
+  /** Records a query that already ran (protocols that report at the end, such as Flight DoGet). */
+  recordFinished(
+    sql: string,
+    protocol: "http" | "flight",
+    id: string,
+    durationMs: number,
+    outcome: { rows?: number; error?: SpiceError },
+  ): void {
+    const q = this.start(sql, protocol, this.#running.has(id) ? crypto.randomUUID() : id);
+    (q as { startedAt: Date }).startedAt = new Date(Date.now() - durationMs);
+    this.finish(q, outcome);
+    q.durationMs = durationMs;
+  }
+
   /** Calls `f` for every query that ends. */
   onFinish(f: (q: QueryRecord) => void): void {
     this.#listeners.push(f);

@@ -325,6 +325,24 @@ Deno.test("sliced Arrow vectors (non-zero data offset) read the right rows", asy
   });
 });
 
+Deno.test("a Decimal128 value beyond 2^63 is read exactly (or refused), never truncated", () => {
+  // 2^64 + 5 as little-endian 32-bit words: low 64 bits = 5, high 64 bits = 1.
+  const v = vec(arrow.makeData({
+    type: new arrow.Decimal(0, 38, 128),
+    length: 2,
+    data: Uint32Array.of(5, 0, 1, 0, 7, 0, 0, 0),
+  }));
+  assert.equal(String(v.get(0)), "18446744073709551621", "what Arrow holds");
+  let got: Value[] | null = null;
+  try {
+    got = values(fromArrowVector(v));
+  } catch (e) {
+    assert.ok(e instanceof SpiceError, `refused with a SpiceError, not ${e}`);
+    return;
+  }
+  assert.deepEqual(got.map(exact), [18446744073709551621n, 7n]);
+});
+
 Deno.test("Int64, Uint32 and Float32 Arrow columns become INT64 / FLOAT64", () => {
   const l = arrow.vectorFromArray([1n, null, -(2n ** 52n)], new arrow.Int64());
   const lc = fromArrowVector(l);

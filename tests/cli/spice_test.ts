@@ -378,7 +378,7 @@ Deno.test({ ...TEST, name: "spice sql: --api-key" }, async () => {
     const endpoint = `127.0.0.1:${server.port}`;
     const denied = await runSpice(["sql", "--flight-endpoint", endpoint, "-q", "SELECT 1"]);
     assert.equal(denied.code, 1);
-    assert.match(denied.stderr, /^Error: API key required/m);
+    assert.match(denied.stderr, /^Error: missing or invalid API key/m);
     const ok = await runSpice([
       "sql",
       "--flight-endpoint",

@@ -30,6 +30,7 @@ import { createPhysicalPlan } from "../../src/physical/planner.ts";
 import { runLocal } from "../../src/query/local_runner.ts";
 import { Binder, type Parameters } from "../../src/sql/binder.ts";
 import { initParser, parseSqlSync } from "../../src/sql/parser.ts";
+import { duck, sqlLiteral, sqlTypeName } from "../exec/kernels/support.ts";
 
 /** Builds a memory table of `n` rows from a row function. */
 export function table(
@@ -160,4 +161,25 @@ export function physicalNodes(p: PhysicalPlan): PhysicalPlan[] {
 /** The plan as EXPLAIN prints it, for assertion messages. */
 export function show(p: LogicalPlan): string {
   return "\n" + formatLogical(p);
+}
+
+/** Creates each named catalog table in the test module's DuckDB, with the same rows and types. */
+export async function loadIntoDuckDB(catalog: Catalog, names: readonly string[]): Promise<void> {
+  for (const name of names) {
+    const t = catalog.get(name) as MemoryTable;
+    const fields = t.schema.fields;
+    const rows = t.batches.flatMap(batchToRows);
+    const cols = fields.map((f) => `${f.name} ${sqlTypeName(f.type)}`).join(", ");
+    await duck(`CREATE OR REPLACE TABLE ${name} (${cols})`);
+    if (rows.length === 0) continue;
+    const values = rows.map((r) =>
+      `(${r.map((v, i) => sqlLiteral(fields[i].type, v)).join(", ")})`
+    );
+    await duck(`INSERT INTO ${name} VALUES ${values.join(", ")}`);
+  }
+}
+
+/** DuckDB's rows for a query, with DuckDB's JSON numbers, decimals and dates as strings. */
+export async function duckRows(sql: string): Promise<unknown[][]> {
+  return await duck(sql);
 }

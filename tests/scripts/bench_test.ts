@@ -72,13 +72,3 @@ Deno.test("bench writes a JSON report with every field", async () => {
     await Deno.remove(dir, { recursive: true });
   }
 });
-
-Deno.test("bench --cluster says it is not available yet", async () => {
-  const r = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", SCRIPT, "--cluster", "2", "--data", "/nonexistent"],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  assert.equal(r.code, 1);
-  assert.match(new TextDecoder().decode(r.stderr), /cluster benchmark: not available yet/);
-});

@@ -26,6 +26,8 @@ export interface ClusterOptions {
   /** The scheduler address scheme executors use (default http). */
   readonly scheme?: "http" | "https";
   readonly executorSlots?: number;
+  /** The host executors advertise (default 127.0.0.1; mTLS needs the certificate's name). */
+  readonly advertise?: string;
 }
 
 /** A running cluster. */
@@ -67,11 +69,13 @@ export async function startCluster(opts: ClusterOptions): Promise<TestCluster> {
     "--role",
     "executor",
     "--scheduler-address",
-    `${opts.scheme ?? "http"}://127.0.0.1:${clusterPort}`,
+    `${opts.scheme ?? "http"}://${
+      opts.scheme === "https" ? "localhost" : "127.0.0.1"
+    }:${clusterPort}`,
     "--node-bind-address",
     "127.0.0.1:0",
     "--node-advertise-address",
-    "127.0.0.1",
+    opts.advertise ?? "127.0.0.1",
     ...(opts.executorSlots ? ["--executor-slots", String(opts.executorSlots)] : []),
     ...security,
   ];

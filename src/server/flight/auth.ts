@@ -3,7 +3,8 @@
  * carries `authorization: Bearer <key>`; a client that only knows Basic auth
  * (JDBC, ADBC) sends `authorization: Basic base64(user:key)` on Handshake and
  * receives the bearer token in the response header. Refusals say only that
- * a key is missing or wrong: nothing about which keys exist.
+ * a key is missing or wrong (in the HTTP API's words): nothing about which
+ * keys exist.
  *
  * @module
  */
@@ -18,8 +19,9 @@ export type AuthResult =
   }
   | { readonly ok: false; readonly error: SpiceError };
 
-const MISSING = "API key required: send 'authorization: Bearer <key>'";
-const INVALID = "invalid API key";
+// The HTTP API's wording, so a refusal reads the same on both endpoints; one message for
+// missing and wrong keys, so a refusal tells nothing about what was wrong.
+const REFUSED = "missing or invalid API key";
 
 /** Compares two strings in time independent of where they differ. */
 function sameKey(a: string, b: string): boolean {
@@ -60,7 +62,7 @@ export function checkAuthorization(
   opts: { allowBasic?: boolean } = {},
 ): AuthResult {
   if (!keys || keys.length === 0) return { ok: true, key: null };
-  if (headers.length === 0) return { ok: false, error: new SpiceError("UNAUTHENTICATED", MISSING) };
+  if (headers.length === 0) return { ok: false, error: new SpiceError("UNAUTHENTICATED", REFUSED) };
   for (const h of headers) {
     const m = /^\s*(\S+)\s+(.+?)\s*$/.exec(h);
     if (!m) continue;
@@ -72,7 +74,7 @@ export function checkAuthorization(
     const key = matchKey(keys, candidate);
     if (key !== null) return { ok: true, key };
   }
-  return { ok: false, error: new SpiceError("UNAUTHENTICATED", INVALID) };
+  return { ok: false, error: new SpiceError("UNAUTHENTICATED", REFUSED) };
 }
 
 /** Checks a key sent in a Handshake payload (`BasicAuth.password`, or the raw key). */
@@ -83,6 +85,6 @@ export function checkKey(
   if (!keys || keys.length === 0) return { ok: true, key: null };
   const key = candidate === "" ? null : matchKey(keys, candidate);
   return key === null
-    ? { ok: false, error: new SpiceError("UNAUTHENTICATED", candidate === "" ? MISSING : INVALID) }
+    ? { ok: false, error: new SpiceError("UNAUTHENTICATED", REFUSED) }
     : { ok: true, key };
 }

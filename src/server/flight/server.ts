@@ -62,9 +62,15 @@ export async function startFlightServer(opts: FlightServerOptions): Promise<Flig
     flightPackage()["arrow.flight.protocol.FlightService"] as grpc.ServiceDefinition;
   server.addService(definition, service.handlers());
   const creds = opts.tls
-    ? grpc.ServerCredentials.createSsl(null, [
-      { cert_chain: Buffer.from(opts.tls.cert), private_key: Buffer.from(opts.tls.key) },
-    ], false)
+    ? grpc.ServerCredentials.createSsl(
+      // Root certificates only verify client certificates, which are not requested here. With
+      // null, grpc-js loads the whole system bundle as `ca`, and Deno's TLS then sends it along
+      // with the chain: a Certificate message too large for clients. The server's own chain is
+      // a harmless stand-in.
+      Buffer.from(opts.tls.cert),
+      [{ cert_chain: Buffer.from(opts.tls.cert), private_key: Buffer.from(opts.tls.key) }],
+      false,
+    )
     : grpc.ServerCredentials.createInsecure();
   const address = opts.host.includes(":")
     ? `[${opts.host}]:${opts.port}`

@@ -73,7 +73,7 @@ function expectedOrder(rows: Value[][]): Value[][] {
   });
 }
 
-async function keysOf(input: PhysicalPlan): Promise<SortKey[]> {
+function keysOf(input: PhysicalPlan): SortKey[] {
   return [
     { expr: ref(input, "k"), asc: false, nullsFirst: false },
     { expr: ref(input, "s"), asc: true, nullsFirst: true },
@@ -82,7 +82,7 @@ async function keysOf(input: PhysicalPlan): Promise<SortKey[]> {
 
 Deno.test("sorts one partition by several keys, stable for ties", async () => {
   const s = await scan(catalog, "t");
-  const rows = await run(sortOf(s, await keysOf(s), null), context(catalog, 32));
+  const rows = await run(sortOf(s, keysOf(s), null), context(catalog, 32));
   assert.deepEqual(rows, expectedOrder(ROWS));
 });
 
@@ -90,7 +90,7 @@ Deno.test("top-k keeps exactly the first k rows of the sorted order", async () =
   for (const k of [0, 1, 5, 17, 64, 199, 200, 500]) {
     const s = await scan(catalog, "t");
     // A small batch size makes the operator compact its held rows several times.
-    const rows = await run(sortOf(s, await keysOf(s), k), context(catalog, 8));
+    const rows = await run(sortOf(s, keysOf(s), k), context(catalog, 8));
     assert.deepEqual(rows, expectedOrder(ROWS).slice(0, k), `k=${k}`);
   }
 });
@@ -99,7 +99,7 @@ Deno.test("per-partition sort, coalesce, final sort: one ordered stream", async 
   const s = await scan(catalog, "t", 4);
   assert.ok(s.partitions > 1);
   // Ties between partitions have no defined order: make the order total with id.
-  const keys = [...await keysOf(s), { expr: ref(s, "id"), asc: true, nullsFirst: false }];
+  const keys = [...keysOf(s), { expr: ref(s, "id"), asc: true, nullsFirst: false }];
   for (const fetch of [null, 10]) {
     const local = sortOf(s, keys, fetch);
     const merged: PhysicalPlan = {
@@ -117,7 +117,7 @@ Deno.test("per-partition sort, coalesce, final sort: one ordered stream", async 
 
 Deno.test("sorted output comes in batches of the context's size", async () => {
   const s = await scan(catalog, "t");
-  const [batches] = await runPartitions(sortOf(s, await keysOf(s), null), context(catalog, 50));
+  const [batches] = await runPartitions(sortOf(s, keysOf(s), null), context(catalog, 50));
   assert.deepEqual(batches.map((b) => b.numRows), [50, 50, 50, 50]);
 });
 
