@@ -17,6 +17,7 @@
  * @module
  */
 
+import { SpiceError } from "../errors.ts";
 import type { DataType } from "./types.ts";
 
 /** Storage for fixed-width values. */
@@ -225,7 +226,15 @@ export function columnFromValues(type: DataType, values: readonly Value[]): Colu
     const arr = new BigInt64Array(n);
     for (let i = 0; i < n; i++) {
       const v = values[i];
-      arr[i] = v === null ? 0n : typeof v === "bigint" ? v : BigInt(Math.round(Number(v)));
+      const b = v === null ? 0n : typeof v === "bigint" ? v : BigInt(Math.round(Number(v)));
+      if (b > 9223372036854775807n || b < -9223372036854775808n) {
+        // BigInt64Array would wrap silently: refuse instead.
+        throw new SpiceError(
+          "NOT_SUPPORTED",
+          `not supported: DECIMAL value ${b} is wider than 64 bits`,
+        );
+      }
+      arr[i] = b;
     }
     return numericColumn(type, arr, validity);
   }

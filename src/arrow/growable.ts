@@ -114,7 +114,7 @@ export class GrowableColumn {
     if (!this.#string) {
       const v = (src as { values: NumericArray }).values[i];
       const w = this.#values![g];
-      return v === w || (typeof v !== typeof w && Number(v) === Number(w));
+      return v === w || (typeof v !== typeof w && Number(v) === Number(w)) || (v !== v && w !== w);
     }
     let data: Uint8Array, s: number, e: number;
     if (src.enc === "dict") {

@@ -31,6 +31,7 @@ import {
   NULL,
   type Schema,
   TIMESTAMP,
+  typeToString,
   UTF8,
 } from "./types.ts";
 import { SpiceError } from "../errors.ts";
@@ -290,20 +291,42 @@ function validityOf(d: arrow.Data): Uint8Array | null {
 }
 
 function readDecimal(d: arrow.Data, type: DataType): Float64Array | BigInt64Array {
-  const words = d.values as Uint32Array;
+  const words = d.values as Uint32Array; // already sliced to this Data's rows
   const n = d.length;
-  const base = d.offset * 4;
+  const view = new BigInt64Array(words.buffer, words.byteOffset, (words.length / 2) | 0);
+  // The engine keeps 64-bit unscaled values: a 128-bit value beyond that is refused, never truncated.
+  for (let i = 0; i < n; i++) {
+    const lo = view[2 * i], hi = view[2 * i + 1];
+    if (hi !== (lo < 0n ? -1n : 0n)) {
+      throw new SpiceError(
+        "NOT_SUPPORTED",
+        `not supported: DECIMAL value wider than 64 bits (${
+          type.id === "decimal" ? typeToString(type) : "DECIMAL"
+        })`,
+      );
+    }
+  }
   const wide = type.id === "decimal" && type.precision > 18;
-  if (wide) {
+  let fits = true;
+  if (!wide) {
+    for (let i = 0; i < n; i++) {
+      const lo = view[2 * i];
+      if (lo > 9007199254740991n || lo < -9007199254740991n) {
+        fits = false;
+        break;
+      }
+    }
+  }
+  if (wide || !fits) {
+    // Values past 2^53 stay exact in BigInt64 storage (kernels accept either).
     const out = new BigInt64Array(n);
-    const view = new BigInt64Array(words.buffer, words.byteOffset, words.length / 2);
-    for (let i = 0; i < n; i++) out[i] = view[(base >> 1) + 2 * i];
+    for (let i = 0; i < n; i++) out[i] = view[2 * i];
     return out;
   }
   const out = new Float64Array(n);
   for (let i = 0; i < n; i++) {
-    const lo = words[base + 4 * i];
-    const hi = words[base + 4 * i + 1] | 0; // signed high word of the low 64 bits
+    const lo = words[4 * i];
+    const hi = words[4 * i + 1] | 0; // signed high word of the low 64 bits
     out[i] = hi * TWO32 + lo;
   }
   return out;
@@ -313,12 +336,14 @@ function readDecimal(d: arrow.Data, type: DataType): Float64Array | BigInt64Arra
 export function fromArrowData(d: arrow.Data, type: DataType = fromArrowType(d.type)): Column {
   const validity = validityOf(d);
   const n = d.length;
-  const off = d.offset;
+  // apache-arrow slices value and offset buffers when it slices Data; only
+  // bitmaps (validity, booleans) still start `d.offset` bits in.
+  const off = 0;
   switch (d.typeId) {
     case arrow.Type.Null:
       return numericColumn(NULL, new Uint8Array(n), new Uint8Array(n));
     case arrow.Type.Bool:
-      return numericColumn(BOOL, unpackBits(d.values as Uint8Array, off, n), validity);
+      return numericColumn(BOOL, unpackBits(d.values as Uint8Array, d.offset, n), validity);
     case arrow.Type.Int: {
       const vals = d.values as ArrayLike<number | bigint>;
       if (type.id === "int32") {

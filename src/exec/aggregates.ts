@@ -245,10 +245,23 @@ class SumAccumulator implements Accumulator {
     const validity = new Uint8Array(numGroups);
     let anyNull = false;
     let wide = false;
+    const isDecimal = this.type.id === "decimal";
     for (let g = 0; g < numGroups; g++) {
       validity[g] = s.count[g] > 0 ? 1 : 0;
       if (!validity[g]) anyNull = true;
-      if (s.exact && Math.abs(s.value(g)) >= 2 ** 53) wide = true;
+      if (s.exact && validity[g] && Math.abs(s.value(g)) >= 2 ** 53) {
+        if (!isDecimal) {
+          throw new SpiceError(
+            "NOT_SUPPORTED",
+            "not supported: a SUM beyond ±2^53, the exact BIGINT range of this engine",
+          );
+        }
+        const b = s.big(g);
+        if (b > 9223372036854775807n || b < -9223372036854775808n) {
+          throw new SpiceError("NOT_SUPPORTED", "not supported: a DECIMAL SUM wider than 64 bits");
+        }
+        wide = true;
+      }
     }
     const v = anyNull ? validity : null;
     if (wide) {
@@ -392,6 +405,9 @@ class MinMaxAccumulator implements Accumulator {
         vals[g] = x;
         seen[g] = 1;
       } else if (!isAny && (isMin ? x < vals[g] : x > vals[g])) vals[g] = x;
+      // DuckDB orders NaN above every number: MAX is NaN if any is, MIN only if all are.
+      else if (!isAny && !isMin && x !== x) vals[g] = x;
+      else if (!isAny && isMin && vals[g] !== vals[g] && x === x) vals[g] = x;
     }
   }
   state(numGroups: number): Column[] {

@@ -47,6 +47,7 @@ class NumericGroupTable implements GroupTable {
   #keys = new Float64Array(512);
   #size = 0;
   #nullGroup = -1;
+  #nanGroup = -1;
   readonly #type: DataType;
 
   constructor(type: DataType) {
@@ -62,7 +63,7 @@ class NumericGroupTable implements GroupTable {
     const slots = new Int32Array(cap);
     const mask = cap - 1;
     for (let g = 0; g < this.#size; g++) {
-      if (g === this.#nullGroup) continue;
+      if (g === this.#nullGroup || g === this.#nanGroup) continue;
       let s = hashNumber(this.#keys[g]) & mask;
       while (slots[s] !== 0) s = (s + 1) & mask;
       slots[s] = g + 1;
@@ -83,6 +84,12 @@ class NumericGroupTable implements GroupTable {
         continue;
       }
       const x = vals[i];
+      if (x !== x) {
+        // NaN is one group (NaN !== NaN would make each its own).
+        if (this.#nanGroup < 0) this.#nanGroup = this.#newGroup(NaN);
+        out[i] = this.#nanGroup;
+        continue;
+      }
       let s = hashNumber(x) & this.#mask;
       for (;;) {
         const g1 = this.#slots[s];
@@ -280,11 +287,12 @@ export class JoinHashTable {
         if (pvalid !== null && pvalid[i] === 0 && !nullsEqual) continue;
         const x = pv[i];
         const bvalid = bkeys[0].validity;
+        const pNull = pvalid !== null && pvalid[i] === 0;
         for (; j >= 0; j = next[j]) {
-          if (numeric[j] !== x) continue;
-          if (bvalid !== null && (bvalid[j] === 0) !== (pvalid !== null && pvalid[i] === 0)) {
-            continue;
-          }
+          const bNull = bvalid !== null && bvalid[j] === 0;
+          if (bNull !== pNull) continue;
+          // Two NULLs match (nullsEqual) whatever lies under them; NaN matches NaN.
+          if (!bNull && numeric[j] !== x && !(x !== x && numeric[j] !== numeric[j])) continue;
           if (m === cap) {
             cap *= 2;
             const np = new Int32Array(cap), nb = new Int32Array(cap);

@@ -54,7 +54,15 @@ export function keyComparator(c: Column, order: SortOrder): Cmp {
   if (c.enc === "num") {
     const v = c.values;
     if (v instanceof BigInt64Array) base = (a, b) => (v[a] < v[b] ? -1 : v[a] > v[b] ? 1 : 0);
-    else {
+    else if (c.type.id === "float64") {
+      // DuckDB orders NaN after every number.
+      const f = v as Float64Array;
+      base = (a, b) => {
+        const x = f[a], y = f[b];
+        if (x !== x || y !== y) return x !== x ? (y !== y ? 0 : 1) : -1;
+        return x < y ? -1 : x > y ? 1 : 0;
+      };
+    } else {
       const f = v as Float64Array;
       base = (a, b) => {
         const x = f[a], y = f[b];
@@ -106,7 +114,7 @@ export function sortIndices(
   const k0 = keys[0];
   if (
     keys.length === 1 && k0.enc === "num" && k0.validity === null &&
-    !(k0.values instanceof BigInt64Array)
+    !(k0.values instanceof BigInt64Array) && k0.type.id !== "float64"
   ) {
     return sortSingleNumeric(k0.values as Float64Array, orders[0].asc, n);
   }

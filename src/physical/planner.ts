@@ -324,7 +324,8 @@ class PhysicalPlanner {
       buildSide,
       columns,
     };
-    if (partitioned && !(p.nullAware && kind === "anti")) {
+    // NOT IN / IN semantics need every build row in one place (a NULL anywhere matters).
+    if (partitioned && !p.nullAware) {
       const P = this.opts.targetPartitions;
       const l = this.#repartition(left, p.on.map((k) => k[0]), P);
       const r = this.#repartition(right, p.on.map((k) => k[1]), P);

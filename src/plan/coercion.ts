@@ -118,6 +118,10 @@ function arithmeticSignature(op: BinaryOp, l: DataType, r: DataType): BinarySign
   if (l.id === "utf8" || r.id === "utf8") throw typeError(op, l, r);
   if (!isNumeric(l) || !isNumeric(r)) throw typeError(op, l, r);
   if (op === "/") return { left: FLOAT64, right: FLOAT64, result: FLOAT64 };
+  // DuckDB: // on a DECIMAL or DOUBLE operand is a DOUBLE division (7.5 // 2 = 3.75).
+  if (op === "//" && !(isInteger(l) && isInteger(r))) {
+    return { left: FLOAT64, right: FLOAT64, result: FLOAT64 };
+  }
   if (l.id === "float64" || r.id === "float64") {
     return { left: FLOAT64, right: FLOAT64, result: FLOAT64 };
   }

@@ -1564,6 +1564,13 @@ export class Binder {
     if (p.any) throw new SpiceError("NOT_SUPPORTED", "not supported: LIKE ANY");
     const arg = castTo(this.#bindExpr(p.expr, ctx), UTF8);
     let pattern = castTo(this.#bindExpr(p.pattern, ctx), UTF8);
+    if (!p.escape_char) {
+      // Without ESCAPE a backslash is an ordinary character (as in DuckDB); the
+      // kernel's escape is "\", so double it.
+      pattern = pattern.kind === "literal" && typeof pattern.value === "string"
+        ? lit(pattern.value.replaceAll("\\", "\\\\"), UTF8)
+        : this.#call("replace", [pattern, lit("\\", UTF8), lit("\\\\", UTF8)]);
+    }
     if (p.escape_char) {
       const escAst = p.escape_char;
       const esc = typeof escAst === "string" ? escAst : payload(escAst.value ?? escAst);

@@ -16,7 +16,30 @@ import { QueryEngine } from "../../src/query/mod.ts";
 import { canonicalRows, diffResults } from "../support/compare.ts";
 import { runOurs } from "../support/engine.ts";
 import { startCluster } from "../support/cluster.ts";
-import { sql } from "../support/spiced.ts";
+import { type SpicedProcess, sql } from "../support/spiced.ts";
+
+/** The first executor the scheduler reports running tasks on (polled, bounded). */
+async function runningExecutor(
+  base: string,
+  executors: SpicedProcess[],
+  timeoutMs: number,
+): Promise<SpicedProcess> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    const st = await (await fetch(`${base}/v1/status`)).json();
+    for (const e of st.executors ?? []) {
+      if (e.running_tasks > 0) {
+        const port = e.address.split(":").pop();
+        const proc = executors.find((p) =>
+          p.logs.some((l) => l.includes(`cluster on 127.0.0.1:${port}`))
+        );
+        if (proc) return proc;
+      }
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error("no executor ran a task of the query in time");
+}
 
 async function clusterRows(base: string, query: string): Promise<RecordBatch[]> {
   const r = await sql(base, query, { accept: "application/vnd.apache.arrow.stream" });
@@ -101,14 +124,23 @@ Deno.test({
       const query = TPCH_QUERIES[17]; // Q18
       const expected = canonicalRows(await runOurs(local, query));
       const pending = clusterRows(cluster.scheduler.http, query);
-      await new Promise((r) => setTimeout(r, 400));
-      const victim = cluster.executors[1];
+      // Kill an executor while it is running tasks of this query.
+      const victim = await runningExecutor(cluster.scheduler.http, cluster.executors, 20_000);
       await victim.stop("SIGKILL");
       const got = canonicalRows(await pending);
       const diff = diffResults(got, expected, TPCH_QUERY_ORDERED[17]);
       assert.equal(diff, null, `result after losing an executor differs: ${diff}`);
-      const logs = cluster.scheduler.logs.join("\n");
-      assert.match(logs, /lost/, "the scheduler noticed the lost executor");
+      // The scheduler notices the loss (missed heartbeats) within its timeout.
+      const end = Date.now() + 10_000;
+      while (
+        !cluster.scheduler.logs.some((l) => /executor \S+ .* lost/.test(l)) && Date.now() < end
+      ) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.ok(
+        cluster.scheduler.logs.some((l) => /executor \S+ .* lost/.test(l)),
+        "the scheduler noticed the lost executor",
+      );
     } finally {
       await cluster.stop();
       await Deno.remove(dir, { recursive: true }).catch(() => {});

@@ -53,6 +53,26 @@ export function arithmetic(op: BinaryOp, l: Datum, r: Datum, type: DataType, n: 
   if (type.id === "decimal" && (isWide(l) || isWide(r) || type.precision > 18)) {
     return wideDecimal(op, l, r, type, n);
   }
+  if (type.id === "decimal" && (op === "+" || op === "-" || op === "*")) {
+    const fast = arithmeticFast(op, l, r, type, n);
+    // Doubles hold unscaled decimals exactly only up to 2^53: past that, compute in BigInt.
+    return beyondSafe(fast) ? wideDecimal(op, l, r, type, n) : checked(fast, type);
+  }
+  return arithmeticFast(op, l, r, type, n);
+}
+
+function beyondSafe(d: Datum): boolean {
+  if (isScalar(d)) return typeof d.value === "number" && Math.abs(d.value) > 9007199254740991;
+  const c = d as NumericColumn;
+  const v = c.values as Float64Array;
+  for (let i = 0; i < v.length; i++) {
+    if (Math.abs(v[i]) > 9007199254740991 && (c.validity === null || c.validity[i])) return true;
+  }
+  return false;
+}
+
+function arithmeticFast(op: BinaryOp, l: Datum, r: Datum, type: DataType, n: number): Datum {
+  const lt = l.type, rt = r.type;
   const fl = type.id === "decimal" && op !== "*" ? alignFactor(lt, type) : 1;
   const fr = type.id === "decimal" && op !== "*" ? alignFactor(rt, type) : 1;
   // Int32 results are computed in doubles and narrowed after an overflow check.
@@ -73,13 +93,12 @@ export function arithmetic(op: BinaryOp, l: Datum, r: Datum, type: DataType, n: 
     case "/":
       return binaryLoop((a, b) => a / b, l, r, type, n);
     case "%":
-      return nullOnZero((a, b) => (a * fl) % (b * fr), l, r, type, n);
+      // DOUBLE % 0 is NaN (IEEE); integer and decimal % 0 are NULL.
+      if (type.id === "float64") return binaryLoop((a, b) => a % b, l, r, type, n);
+      return checked(nullOnZero((a, b) => (a * fl) % (b * fr), l, r, type, n), type);
     case "//":
-      if (lt.id === "decimal" || rt.id === "decimal") {
-        const sl = lt.id === "decimal" ? pow10(lt.scale) : 1;
-        const sr = rt.id === "decimal" ? pow10(rt.scale) : 1;
-        return nullOnZero((a, b) => Math.trunc((a / sl) / (b / sr)), l, r, type, n);
-      }
+      // On doubles DuckDB's // is a plain division (x // 0 is NULL).
+      if (type.id === "float64") return nullOnZero((a, b) => a / b, l, r, type, n);
       return nullOnZero((a, b) => Math.trunc(a / b), l, r, type, n);
     default:
       throw new SpiceError("INTERNAL", `not an arithmetic operator: ${op}`);
@@ -147,6 +166,7 @@ function nullOnZero(
 
 /** Checks integer and decimal results for overflow (DuckDB raises an error). */
 function checked(d: Datum, type: DataType): Datum {
+  if (type.id === "int64") return checkedInt64(d);
   if (type.id !== "int32" && type.id !== "decimal") return d;
   const lim = type.id === "int32" ? 2147483648 : pow10(Math.min(type.precision, 18));
   if (isScalar(d)) {
@@ -169,6 +189,15 @@ function checked(d: Datum, type: DataType): Datum {
     if (!(Math.abs(v[i]) < lim) && (c.validity === null || c.validity[i])) throw overflow(type);
   }
   return c;
+}
+
+/** BIGINT lives in doubles: a result past 2^53 would lose digits, so it is an error. */
+function checkedInt64(d: Datum): Datum {
+  if (!beyondSafe(d)) return d;
+  throw new SpiceError(
+    "NOT_SUPPORTED",
+    "not supported: BIGINT arithmetic result beyond ±2^53, the exact BIGINT range of this engine",
+  );
 }
 
 function overflow(type: DataType): SpiceError {
@@ -205,19 +234,23 @@ function wideDecimal(op: BinaryOp, l: Datum, r: Datum, type: DataType, n: number
   };
   if (isScalar(l) && isScalar(r)) {
     const v = f(get(l, 0), get(r, 0));
-    return scalar(type, v === null ? null : t.precision <= 18 ? Number(v) : v);
+    const safe = v !== null && v <= 9007199254740991n && v >= -9007199254740991n;
+    return scalar(type, v === null ? null : t.precision <= 18 && safe ? Number(v) : v);
   }
   const out = new BigInt64Array(n);
   let validity = andValidity(validityOf(l, n), validityOf(r, n));
   for (let i = 0; i < n; i++) {
     if (validity && !validity[i]) continue;
     const v = f(get(l, i), get(r, i));
+    if (v !== null && (v > 9223372036854775807n || v < -9223372036854775808n)) {
+      throw new SpiceError("NOT_SUPPORTED", "not supported: DECIMAL result wider than 64 bits");
+    }
     if (v === null) {
       validity ??= new Uint8Array(n).fill(1);
       validity[i] = 0;
     } else out[i] = v;
   }
-  if (t.precision <= 18) {
+  if (t.precision <= 18 && out.every((x) => x <= 9007199254740991n && x >= -9007199254740991n)) {
     const o = new Float64Array(n);
     for (let i = 0; i < n; i++) o[i] = Number(out[i]);
     return numericColumn(type, o, validity);
@@ -229,6 +262,7 @@ function wideDecimal(op: BinaryOp, l: Datum, r: Datum, type: DataType, n: number
 export function negate(d: Datum, n: number): Datum {
   if (isScalar(d)) {
     if (d.value === null) return d;
+    if (d.type.id === "int32" && d.value === -2147483648) throw overflow(d.type);
     return scalar(d.type, typeof d.value === "bigint" ? -d.value : -Number(d.value));
   }
   const c = d as NumericColumn;
@@ -240,6 +274,12 @@ export function negate(d: Datum, n: number): Datum {
   const out = allocValues(c.type, n) as Num;
   const v = c.values as Num;
   for (let i = 0; i < n; i++) out[i] = -v[i];
+  if (c.type.id === "int32") {
+    // -(-2^31) does not fit an INTEGER (Int32Array would wrap it back).
+    for (let i = 0; i < n; i++) {
+      if (v[i] === -2147483648 && (c.validity === null || c.validity[i])) throw overflow(c.type);
+    }
+  }
   return numericColumn(c.type, out, c.validity);
 }
 

@@ -63,13 +63,24 @@ export function formatDecimal(unscaled: number | bigint, scale: number): string 
   return neg ? "-" + s : s;
 }
 
-/** Formats a double the way DuckDB prints it. */
+/**
+ * Formats a double the way DuckDB prints it: the shortest round-trip digits,
+ * integral values with ".0", and exponent form (two-digit exponent) from 1e16
+ * up and below 1e-4.
+ */
 export function formatDouble(x: number): string {
   if (Number.isNaN(x)) return "nan";
   if (x === Infinity) return "inf";
   if (x === -Infinity) return "-inf";
+  if (x === 0) return Object.is(x, -0) ? "-0.0" : "0.0";
+  const a = Math.abs(x);
+  if (a >= 1e16 || a < 1e-4) {
+    const [m, e] = x.toExponential().split("e");
+    const sign = e.startsWith("-") ? "-" : "+";
+    return `${m}e${sign}${e.replace(/^[+-]/, "").padStart(2, "0")}`;
+  }
   const s = String(x);
-  return s.replace(/e\+?(-?)(\d)$/, (_m, sign, d) => `e${sign || "+"}${d.padStart(2, "0")}`);
+  return Number.isInteger(x) ? `${s}.0` : s;
 }
 
 function convertError(v: unknown, to: DataType): SpiceError {
@@ -237,6 +248,24 @@ export function castColumn(c: Column, to: DataType): Column {
       } else {
         throw new SpiceError("TYPE", `cannot cast ${typeToString(from)} to ${typeToString(to)}`);
       }
+      if (from.id !== "float64" && anyBeyondSafe(o, validity)) {
+        // A scaled value past 2^53 is not exact in a double: redo the scaling in BigInt.
+        const scaleUp = to.scale - (from.id === "decimal" ? from.scale : 0);
+        const exact = new BigInt64Array(n);
+        for (let i = 0; i < n; i++) {
+          if (validity && !validity[i]) continue;
+          const v = rescaleBig(BigInt(f[i]), scaleUp);
+          if (v > 9223372036854775807n || v < -9223372036854775808n) {
+            throw new SpiceError(
+              "NOT_SUPPORTED",
+              "not supported: DECIMAL value wider than 64 bits",
+            );
+          }
+          exact[i] = v;
+        }
+        checkBigRange(exact, to, validity);
+        return numericColumn(to, exact, validity);
+      }
       checkDecimalRange(o, to, validity);
       if (to.precision > 18) return numericColumn(to, toBigInt(o), validity);
       return numericColumn(to, o, validity);
@@ -299,34 +328,104 @@ function castWide(c: NumericColumn, to: DataType): Column {
   const src = c.values as BigInt64Array;
   const n = c.length;
   const from = c.type as DataType & { id: "decimal" };
+  const validity = c.validity;
   if (to.id === "decimal") {
-    const d = to.scale - from.scale;
     const out = new BigInt64Array(n);
-    if (d >= 0) {
-      const m = 10n ** BigInt(d);
-      for (let i = 0; i < n; i++) out[i] = src[i] * m;
-    } else {
-      const m = 10n ** BigInt(-d);
-      for (let i = 0; i < n; i++) {
-        const q = src[i] / m, r = src[i] % m;
-        const twice = (r < 0n ? -r : r) * 2n;
-        out[i] = twice >= m ? q + (src[i] < 0n ? -1n : 1n) : q;
+    for (let i = 0; i < n; i++) {
+      if (validity && !validity[i]) continue;
+      const v = rescaleBig(src[i], to.scale - from.scale);
+      if (v > 9223372036854775807n || v < -9223372036854775808n) {
+        throw new SpiceError("NOT_SUPPORTED", "not supported: DECIMAL value wider than 64 bits");
       }
+      out[i] = v;
     }
-    if (to.precision <= 18) {
+    checkBigRange(out, to, validity);
+    if (to.precision <= 18 && !anyBigBeyondSafe(out, validity)) {
       const f = new Float64Array(n);
       for (let i = 0; i < n; i++) f[i] = Number(out[i]);
-      return numericColumn(to, f, c.validity);
+      return numericColumn(to, f, validity);
     }
-    return numericColumn(to, out, c.validity);
+    return numericColumn(to, out, validity);
   }
-  // Other targets: go through doubles (exact enough for ints up to 2^53).
+  if (to.id === "int32" || to.id === "int64") {
+    const out = to.id === "int32" ? new Int32Array(n) : new Float64Array(n);
+    const lim = to.id === "int32" ? 2147483648n : 9007199254740992n;
+    for (let i = 0; i < n; i++) {
+      if (validity && !validity[i]) continue;
+      const v = rescaleBig(src[i], -from.scale);
+      if (v >= lim || v < -lim) {
+        throw to.id === "int64"
+          ? new SpiceError(
+            "NOT_SUPPORTED",
+            `not supported: ${
+              formatDecimal(src[i], from.scale)
+            } as BIGINT is beyond ±2^53, the exact BIGINT range of this engine`,
+          )
+          : convertError(formatDecimal(src[i], from.scale), to);
+      }
+      out[i] = Number(v);
+    }
+    return numericColumn(to, out, validity);
+  }
+  // Other targets (double, string, bool): through doubles.
   const f = new Float64Array(n);
   for (let i = 0; i < n; i++) f[i] = Number(src[i]);
+  if (to.id === "utf8") {
+    const b = new Utf8Builder(n, 24);
+    for (let i = 0; i < n; i++) {
+      if (validity && !validity[i]) b.appendNull();
+      else b.append(formatDecimal(src[i], from.scale));
+    }
+    return b.finish();
+  }
   return castColumn(
-    numericColumn({ id: "decimal", precision: 18, scale: from.scale }, f, c.validity),
+    numericColumn({ id: "decimal", precision: 18, scale: from.scale }, f, validity),
     to,
   );
+}
+
+/** v * 10^k (k >= 0) or v / 10^-k rounded half away from zero (k < 0), in BigInt. */
+function rescaleBig(v: bigint, k: number): bigint {
+  if (k >= 0) return v * 10n ** BigInt(k);
+  const m = 10n ** BigInt(-k);
+  const q = v / m, r = v % m;
+  return (r < 0n ? -r : r) * 2n >= m ? q + (v < 0n ? -1n : 1n) : q;
+}
+
+function anyBeyondSafe(o: Float64Array, validity: Uint8Array | null): boolean {
+  for (let i = 0; i < o.length; i++) {
+    if (Math.abs(o[i]) > 9007199254740991 && (validity === null || validity[i])) return true;
+  }
+  return false;
+}
+
+function anyBigBeyondSafe(o: BigInt64Array, validity: Uint8Array | null): boolean {
+  for (let i = 0; i < o.length; i++) {
+    if (
+      (o[i] > 9007199254740991n || o[i] < -9007199254740991n) && (validity === null || validity[i])
+    ) return true;
+  }
+  return false;
+}
+
+/** Rejects values outside the type's precision (or beyond the 64-bit storage). */
+function checkBigRange(
+  o: BigInt64Array,
+  to: DataType & { id: "decimal" },
+  validity: Uint8Array | null,
+): void {
+  const lim = 10n ** BigInt(Math.min(to.precision, 18)) *
+    (to.precision > 18 ? 10n ** BigInt(to.precision - 18) : 1n);
+  for (let i = 0; i < o.length; i++) {
+    if (validity && !validity[i]) continue;
+    const v = o[i] < 0n ? -o[i] : o[i];
+    if (v >= lim) {
+      throw new SpiceError(
+        "EXECUTION",
+        `value ${formatDecimal(o[i], to.scale)} does not fit in ${typeToString(to)}`,
+      );
+    }
+  }
 }
 
 function castToString(c: NumericColumn): Column {
@@ -368,6 +467,7 @@ function castFromString(c: Utf8Column | Column, to: DataType): Column {
   const n = plain.length;
   const out = allocValues(to, n);
   let validity = plain.validity ? plain.validity.slice() : null;
+  let wide: BigInt64Array | null = null;
   for (let i = 0; i < n; i++) {
     if (validity && !validity[i]) continue;
     const s = stringAt(plain, i);
@@ -409,8 +509,16 @@ function castFromString(c: Utf8Column | Column, to: DataType): Column {
       case "decimal": {
         const num = Number(t);
         if (t === "" || !Number.isFinite(num)) throw convertError(s, to);
-        x = decimalFromText(t, to.scale);
-        if (Math.abs(x) >= pow10(to.precision)) throw convertError(s, to);
+        const exact = decimalFromTextBig(t, to.scale);
+        const lim = 10n ** BigInt(to.precision);
+        if (exact >= lim || exact <= -lim) throw convertError(s, to);
+        if (exact > 9223372036854775807n || exact < -9223372036854775808n) {
+          throw new SpiceError("NOT_SUPPORTED", "not supported: DECIMAL value wider than 64 bits");
+        }
+        if (exact > 9007199254740991n || exact < -9007199254740991n) {
+          (wide ??= new BigInt64Array(n))[i] = exact;
+          x = 0;
+        } else x = Number(exact);
         break;
       }
       case "date32":
@@ -424,23 +532,23 @@ function castFromString(c: Utf8Column | Column, to: DataType): Column {
     }
     (out as Float64Array)[i] = x;
   }
-  if (to.id === "decimal" && to.precision > 18) {
-    return numericColumn(to, toBigInt(out as Float64Array), validity);
+  if (to.id === "decimal" && (to.precision > 18 || wide)) {
+    const big = toBigInt(out as Float64Array);
+    if (wide) { for (let i = 0; i < n; i++) if (wide[i] !== 0n) big[i] = wide[i]; }
+    return numericColumn(to, big, validity);
   }
   validity = validity && validity.every((b) => b === 1) ? null : validity;
   return numericColumn(to, out, validity);
 }
 
-/** Parses decimal text exactly to an unscaled integer at `scale` (rounding half away). */
-function decimalFromText(t: string, scale: number): number {
-  const m = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/.exec(t);
-  if (!m || m[4]) return roundHalfAway(Number(t) * pow10(scale));
+/** Parses decimal text exactly to an unscaled BigInt at `scale` (rounding half away). */
+function decimalFromTextBig(t: string, scale: number): bigint {
+  const m = /^([+-]?)(\d*)(?:\.(\d*))?$/.exec(t);
+  if (!m) return BigInt(roundHalfAway(Number(t) * pow10(scale)));
   const neg = m[1] === "-";
-  const intPart = m[2] || "0";
   const frac = m[3] ?? "";
   const kept = (frac + "0".repeat(scale)).slice(0, scale);
-  let v = Number(intPart + kept);
-  const next = frac.length > scale ? Number(frac[scale]) : 0;
-  if (next >= 5) v += 1;
+  let v = BigInt((m[2] || "0") + kept);
+  if (frac.length > scale && Number(frac[scale]) >= 5) v += 1n;
   return neg ? -v : v;
 }

@@ -73,7 +73,31 @@ function test(op: Cmp, c: number): number {
   }
 }
 
+/** DuckDB's order for doubles: NaN equals NaN and is greater than every number. */
+function cmpNaN(x: number, y: number): number {
+  const xn = x !== x, yn = y !== y;
+  if (xn || yn) return xn && yn ? 0 : xn ? 1 : -1;
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/** Re-evaluates, with NaN ordered as DuckDB orders it, the rows where a NaN is involved. */
+function fixNaN(
+  op: Cmp,
+  out: Uint8Array,
+  x: (i: number) => number,
+  y: (i: number) => number,
+  n: number,
+): void {
+  for (let i = 0; i < n; i++) {
+    const a = x(i), b = y(i);
+    if (a !== a || b !== b) out[i] = test(op, cmpNaN(a, b));
+  }
+}
+
 function compareScalars(op: Cmp, a: unknown, b: unknown): boolean {
+  if (typeof a === "number" && typeof b === "number" && (a !== a || b !== b)) {
+    return test(op, cmpNaN(a, b)) === 1;
+  }
   if (typeof a === "string" && typeof b === "string") {
     const ea = encodeUtf8(a), eb = encodeUtf8(b);
     return test(op, compareBytes(ea, 0, ea.length, eb, 0, eb.length)) === 1;
@@ -137,6 +161,7 @@ function compareColumnScalar(op: Cmp, c: Column, value: unknown, n: number): Dat
         for (let i = 0; i < n; i++) out[i] = a[i] >= s ? 1 : 0;
         break;
     }
+    if (c.type.id === "float64") fixNaN(op, out, (i) => a[i], () => s, n);
     return numericColumn(BOOL, out, c.validity);
   }
   const sb = encodeUtf8(String(value));
@@ -198,6 +223,7 @@ function compareColumns(op: Cmp, a: Column, b: Column, n: number): Datum {
         for (let i = 0; i < n; i++) out[i] = p[i] >= q[i] ? 1 : 0;
         break;
     }
+    if (a.type.id === "float64") fixNaN(op, out, (i) => p[i], (i) => q[i], n);
     return numericColumn(BOOL, out, validity);
   }
   if (a.enc === "num" || b.enc === "num") {

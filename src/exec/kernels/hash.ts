@@ -24,6 +24,8 @@ export function mix32(h: number): number {
 
 /** Hash of a number; integers hash by value whatever their storage. */
 export function hashNumber(x: number): number {
+  // Every NaN hashes alike (they group and join together, as in DuckDB).
+  if (x !== x) return 0x7ff80000;
   const lo = x | 0;
   if (lo === x) return mix32(lo);
   const hi = Math.floor(x / 4294967296) | 0;
@@ -97,7 +99,7 @@ export function hashColumns(cols: readonly Column[], n: number): Uint32Array {
 export function valuesEqual(a: Column, i: number, b: Column, j: number): boolean {
   if (a.enc === "num") {
     const x = a.values[i], y = (b as typeof a).values[j];
-    return x === y || (typeof x !== typeof y && Number(x) === Number(y));
+    return x === y || (typeof x !== typeof y && Number(x) === Number(y)) || (x !== x && y !== y);
   }
   let ad: Uint8Array, as: number, ae: number;
   if (a.enc === "dict") {

@@ -15,6 +15,7 @@
 import { concatBatches, type RecordBatch, recordBatch } from "../../arrow/batch.ts";
 import { type Column, nullColumn, numericColumn, take } from "../../arrow/column.ts";
 import { BOOL } from "../../arrow/types.ts";
+import { SpiceError } from "../../errors.ts";
 import { type PhysicalPlan, physicalSchema } from "../../physical/plan.ts";
 import type { TaskContext } from "../context.ts";
 import { toColumn } from "../datum.ts";
@@ -69,6 +70,12 @@ export async function* probeJoin(
   probe: AsyncIterable<RecordBatch>,
   ctx: TaskContext,
 ): AsyncIterable<RecordBatch> {
+  if (node.nullAware && node.mode === "partitioned") {
+    throw new SpiceError(
+      "INTERNAL",
+      "a null-aware (NOT IN / IN) join needs the whole build side, not a partition",
+    );
+  }
   const probeIsLeft = node.buildSide === "right";
   const probePlan = probeIsLeft ? node.left : node.right;
   const buildPlan = probeIsLeft ? node.right : node.left;

@@ -125,7 +125,9 @@ function dateVsTimestamp(x: Expr): Expr | null {
       day = floor;
       break;
     default:
-      if (!exact) return lit(op === "<>", { id: "bool" });
+      // = / <> a non-midnight timestamp: a date never equals it, but a NULL date gives NULL,
+      // so the comparison is left as it is rather than folded to a constant.
+      if (!exact) return null;
       day = floor;
   }
   return { ...x, op: op as never, left: colSide.arg, right: lit(day, DATE32) };

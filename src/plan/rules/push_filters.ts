@@ -37,6 +37,8 @@ function volatile(e: Expr): boolean {
   return v;
 }
 
+const NULL_TOLERANT = new Set(["coalesce", "concat", "concat_ws", "greatest", "least", "nullif"]);
+
 /** True when the predicate is never TRUE if all columns in `ids` that it reads are NULL. */
 export function nullRejecting(e: Expr, ids: ReadonlySet<number>): boolean {
   const reads = [...exprColumns(e)].some((id) => ids.has(id));
@@ -49,9 +51,8 @@ export function nullRejecting(e: Expr, ids: ReadonlySet<number>): boolean {
   }
   let tolerant = false;
   walkExpr(e, (x) => {
-    if (x.kind === "case" || (x.kind === "call" && (x.fn === "coalesce" || x.fn === "concat"))) {
-      tolerant = true;
-    }
+    // Functions that skip NULL arguments can turn a NULL row into a match.
+    if (x.kind === "case" || (x.kind === "call" && NULL_TOLERANT.has(x.fn))) tolerant = true;
     if (
       x.kind === "unary" &&
       (x.op === "is_null" || x.op === "not" || x.op === "is_true" || x.op === "is_false")

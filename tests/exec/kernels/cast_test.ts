@@ -241,10 +241,34 @@ Deno.test("INTEGER / BIGINT / BOOLEAN -> DECIMAL and DOUBLE", async () => {
   await check(decimal(38, 2), [2n ** 50n, -5n], FLOAT64);
 });
 
-Deno.test("casts to DECIMAL(38,s) whose unscaled value passes 2^63 stay exact", async (t) => {
-  await t.step("BIGINT", () => check(INT64, [-(2 ** 50)], decimal(38, 4)));
-  await t.step("VARCHAR", () => check(UTF8, ["-98765432109876543.21"], decimal(38, 2)));
-  await t.step("DECIMAL", () => check(decimal(38, 0), [2n ** 62n], decimal(38, 2)));
+Deno.test("casts to DECIMAL(38,s) whose unscaled value passes 2^63 are refused, never wrapped", async (t) => {
+  // Unscaled decimals are held in 64 bits: beyond that the engine says so.
+  const refused = (f: () => unknown) =>
+    assert.throws(
+      f,
+      (e) =>
+        e instanceof SpiceError && e.code === "NOT_SUPPORTED" &&
+        /wider than 64 bits/.test(e.message),
+    );
+  await t.step(
+    "BIGINT",
+    () => refused(() => castColumn(columnFromValues(INT64, [-(2 ** 50)]), decimal(38, 4))),
+  );
+  await t.step(
+    "VARCHAR",
+    () =>
+      refused(() => castColumn(columnFromValues(UTF8, ["-98765432109876543.21"]), decimal(38, 2))),
+  );
+  await t.step(
+    "DECIMAL",
+    () => refused(() => castColumn(columnFromValues(decimal(38, 0), [2n ** 62n]), decimal(38, 2))),
+  );
+});
+
+Deno.test("casts to DECIMAL(38,s) within 64 bits are exact beyond 2^53", async () => {
+  await check(INT64, [-(2 ** 45)], decimal(38, 4));
+  await check(UTF8, ["-987654321098765.43"], decimal(38, 2));
+  await check(decimal(38, 0), [2n ** 56n], decimal(38, 2));
 });
 
 Deno.test("numbers -> BOOLEAN: zero is false", async () => {
