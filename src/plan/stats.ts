@@ -133,3 +133,38 @@ export function baseRows(p: LogicalPlan): number {
 export function rowWidth(p: LogicalPlan): number {
   return outputColumns(p).reduce((s, c) => s + (c.type.id === "utf8" ? 24 : 8), 0);
 }
+
+/** Estimated distinct values of a column of a plan's output, traced to its table; null when unknown. */
+export function columnDistinct(p: LogicalPlan, id: number): number | null {
+  switch (p.kind) {
+    case "scan": {
+      const c = p.columns.find((x) => x.id === id);
+      if (!c) return null;
+      const d = p.provider.statistics().distinct?.[c.source] ?? null;
+      return d === null ? null : Math.min(d, estimateRows(p));
+    }
+    case "project": {
+      const item = p.items.find((i) => i.id === id);
+      if (!item || item.expr.kind !== "column") return null;
+      return columnDistinct(p.input, item.expr.id);
+    }
+    case "filter":
+    case "sort":
+    case "limit": {
+      const d = columnDistinct(p.input, id);
+      return d === null ? null : Math.min(d, estimateRows(p));
+    }
+    case "aggregate": {
+      const g = p.groupBy.find((x) => x.id === id);
+      if (!g || g.expr.kind !== "column") return null;
+      return columnDistinct(p.input, g.expr.id);
+    }
+    case "join": {
+      const inLeft = outputColumns(p.left).some((c) => c.id === id);
+      const d = columnDistinct(inLeft ? p.left : p.right, id);
+      return d === null ? null : Math.min(d, estimateRows(p));
+    }
+    default:
+      return null;
+  }
+}

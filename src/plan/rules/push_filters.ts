@@ -14,10 +14,12 @@ import { equiPair, filter, join } from "../builder.ts";
 import {
   andAll,
   conjuncts,
+  disjuncts,
   type Expr,
   exprColumns,
   exprKey,
   isConstant,
+  orAll,
   substitute,
   VOLATILE,
   walkExpr,
@@ -163,6 +165,24 @@ function push(p: LogicalPlan, predsIn: readonly Expr[]): LogicalPlan {
   }
 }
 
+/**
+ * For `e` = OR(b1, ..., bn), the predicate OR(side(b1), ..., side(bn)) where
+ * side(b) is the AND of b's conjuncts that read only `ids`; null when some
+ * branch says nothing about that side (then nothing is implied).
+ */
+function impliedBySide(e: Expr, ids: ReadonlySet<number>): Expr | null {
+  const branches = disjuncts(e);
+  if (branches.length < 2) return null;
+  const sides: Expr[] = [];
+  for (const b of branches) {
+    const own = conjuncts(b).filter((c) => subset(c, ids) && !volatile(c));
+    const and = andAll(own);
+    if (!and) return null;
+    sides.push(and);
+  }
+  return orAll(sides);
+}
+
 function pushJoin(p: LogicalPlan & { kind: "join" }, preds: readonly Expr[]): LogicalPlan {
   const lIds = outputIds(p.left), rIds = outputIds(p.right);
   let kind = p.joinKind;
@@ -194,7 +214,16 @@ function pushJoin(p: LogicalPlan & { kind: "join" }, preds: readonly Expr[]): Lo
       else {
         const pair = equiPair(e, lIds, rIds);
         if (pair) on.push(pair);
-        else residual.push(e);
+        else {
+          residual.push(e);
+          // An OR across both sides still implies, for each side, the OR of
+          // what each branch says about that side alone: filtering early
+          // (TPC-H Q7's nation pairs, Q19's part/lineitem branches) keeps the
+          // join from building on rows no branch can accept.
+          const l = impliedBySide(e, lIds), r = impliedBySide(e, rIds);
+          if (l) leftPreds.push(l);
+          if (r) rightPreds.push(r);
+        }
       }
     }
   } else {

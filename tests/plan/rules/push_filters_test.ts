@@ -253,3 +253,26 @@ Deno.test("pushing twice changes nothing more", async () => {
   assert.equal(show(again), show(after));
   assert.ok(nodes(after).length > 0);
 });
+
+Deno.test("an OR across both sides also filters each side by what every branch says about it", async () => {
+  const after = await sameResults(
+    "SELECT fact.id FROM fact, dim1 WHERE fact.d1 = dim1.id AND " +
+      "((dim1.name = 'n1' AND fact.amount > 10) OR (dim1.name = 'n2' AND fact.amount < 5))",
+  );
+  const dim1 = filtersOver(after, "dim1").join(" ");
+  assert.ok(dim1.includes("n1") && dim1.includes("n2") && dim1.includes("OR"), show(after));
+  const fact = filtersOver(after, "fact").join(" ");
+  assert.ok(fact.includes("amount") && fact.includes("OR"), show(after));
+  // The OR itself still decides at the join.
+  const j = find(after, "join")[0];
+  assert.ok(j.filter && exprToString(j.filter).includes("n1"), show(after));
+});
+
+Deno.test("nothing is implied for a side that some branch does not mention", async () => {
+  const after = await sameResults(
+    "SELECT fact.id FROM fact, dim1 WHERE fact.d1 = dim1.id AND " +
+      "(dim1.name = 'n1' OR fact.amount < 5)",
+  );
+  assert.equal(filtersOver(after, "dim1").length, 0, show(after));
+  assert.equal(filtersOver(after, "fact").length, 0, show(after));
+});

@@ -1,9 +1,11 @@
 /**
  * reorder_joins alone (on plans whose join keys push_filters has already
- * found): a tree of inner joins is rebuilt left-deep, starting from the
- * largest relation and adding at each step the smallest relation connected
- * to what is joined so far; outer joins are left where they are; every key
- * pair reads the left input on the left; rows do not change.
+ * found): a tree of inner joins is rebuilt by dynamic programming over its
+ * connected subsets, so no join is a cross product unless the query is
+ * disconnected; each join probes with its larger input and builds on the
+ * smaller; conditions over several relations sit at the lowest join that
+ * sees them all; outer joins are left where they are; every key pair reads
+ * the left input on the left; rows do not change.
  */
 
 import assert from "node:assert/strict";
@@ -11,6 +13,7 @@ import { exprToString } from "../../../src/plan/explain.ts";
 import { exprColumns } from "../../../src/plan/expr.ts";
 import { type LogicalPlan, outputIds } from "../../../src/plan/logical.ts";
 import { pushFilters } from "../../../src/plan/rules/push_filters.ts";
+import { estimateRows } from "../../../src/plan/stats.ts";
 import { reorderJoins } from "../../../src/plan/rules/reorder_joins.ts";
 import { bind, execute, find, show, sorted, testCatalog } from "../helpers.ts";
 
@@ -63,12 +66,26 @@ function assertKeysOriented(p: LogicalPlan): void {
   }
 }
 
-Deno.test("a star join starts from the largest table and adds the smallest dimension first", async () => {
+function innerJoins(p: LogicalPlan) {
+  return find(p, "join").filter((j) => j.joinKind === "inner");
+}
+
+/** Every inner join has keys, and builds (right input) on the smaller estimate. */
+function assertKeyedAndBuildsSmall(p: LogicalPlan): void {
+  for (const j of innerJoins(p)) {
+    assert.ok(j.on.length > 0, `cross product${show(p)}`);
+    assert.ok(estimateRows(j.right) <= estimateRows(j.left), `builds on the larger side${show(p)}`);
+  }
+}
+
+Deno.test("a star join probes with the fact table and builds every dimension", async () => {
   const after = await reordered(
     "SELECT count(*), sum(fact.amount) FROM dim1, dim2, fact " +
       "WHERE fact.d1 = dim1.id AND fact.d2 = dim2.id",
   );
-  assert.deepEqual(joinOrder(after), ["fact", "dim2", "dim1"], show(after));
+  assert.equal(joinOrder(after)[0], "fact", show(after));
+  assert.equal(innerJoins(after).length, 2);
+  assertKeyedAndBuildsSmall(after);
   assertKeysOriented(after);
 });
 
@@ -77,35 +94,51 @@ Deno.test("filters on a dimension change its estimate and so the order", async (
     "SELECT fact.id FROM dim2, fact, dim1 " +
       "WHERE fact.d1 = dim1.id AND fact.d2 = dim2.id AND dim1.name = 'n1' AND dim1.id < 50",
   );
-  // dim1: 100 rows x 0.05 x 0.4 = 2 estimated, below dim2's 10.
+  // dim1: 100 rows x 0.05 x 0.4 = 2 estimated, below dim2's 10: joined first.
   assert.deepEqual(joinOrder(after), ["fact", "dim1", "dim2"], show(after));
   assertKeysOriented(after);
 });
 
-Deno.test("the next relation must be connected to the ones already joined", async () => {
-  // dim2 is the smallest, but only dim1 connects to it.
+Deno.test("relations join only along predicates: a chain is never a cross product", async () => {
+  // dim2 connects only to dim1; the two small ones may join first (a bushy tree).
   const after = await reordered(
     "SELECT fact.id FROM dim2, dim1, fact WHERE fact.d1 = dim1.id AND dim1.id = dim2.id",
   );
-  assert.deepEqual(joinOrder(after), ["fact", "dim1", "dim2"], show(after));
-  for (const j of find(after, "join")) assert.ok(j.on.length > 0, `no cross product${show(after)}`);
+  assertKeyedAndBuildsSmall(after);
+  for (const j of innerJoins(after)) {
+    const tables = new Set(find(j, "scan").map((s) => s.table));
+    if (tables.has("dim2") && tables.has("fact")) assert.ok(tables.has("dim1"), show(after));
+  }
+  assertKeysOriented(after);
 });
 
-Deno.test("conditions over several relations land at the first join that sees them all", async () => {
+Deno.test("conditions over several relations sit at the lowest join that sees them all", async () => {
   const after = await reordered(
     "SELECT fact.id FROM dim1, dim2, fact WHERE fact.d1 = dim1.id AND fact.d2 = dim2.id " +
       "AND dim1.name <> dim2.label AND fact.amount > dim2.id",
   );
-  const joins = find(after, "join");
-  const top = joins[0];
-  assert.ok(top.filter && exprToString(top.filter).includes("name"), show(after));
-  const inner = joins[1];
-  assert.ok(inner.filter && exprToString(inner.filter).includes("amount"), show(after));
+  assert.equal(find(after, "filter").length, 0, `nothing left above the joins${show(after)}`);
+  const placed: string[] = [];
+  for (const j of innerJoins(after)) {
+    const l = outputIds(j.left), r = outputIds(j.right);
+    for (const c of j.filter ? [j.filter] : []) {
+      const text = exprToString(c);
+      placed.push(text);
+      const cols = [...exprColumns(c)];
+      assert.ok(
+        cols.some((id) => l.has(id)) && cols.some((id) => r.has(id)),
+        `${text} could go lower${show(after)}`,
+      );
+    }
+  }
+  const all = placed.join(" ");
+  assert.ok(all.includes("name") && all.includes("amount"), show(after));
 });
 
-Deno.test("two relations keep their order; outer joins are not reordered", async () => {
+Deno.test("two relations probe with the larger; outer joins are not reordered", async () => {
   const two = await reordered("SELECT 1 FROM dim2 JOIN fact ON fact.d2 = dim2.id");
-  assert.deepEqual(joinOrder(two), ["dim2", "fact"], show(two));
+  assert.deepEqual(joinOrder(two), ["fact", "dim2"], show(two));
+  assertKeysOriented(two);
   const outer = await reordered(
     "SELECT fact.id FROM dim2 LEFT JOIN fact ON fact.d2 = dim2.id JOIN dim1 ON dim1.id = fact.d1",
   );
@@ -114,10 +147,13 @@ Deno.test("two relations keep their order; outer joins are not reordered", async
   assert.equal(find(left.right, "scan")[0].table, "fact", show(outer));
 });
 
-Deno.test("when nothing connects, the smallest remaining relation comes next", async () => {
+Deno.test("a disconnected query crosses its smallest relations first", async () => {
   const after = await reordered("SELECT count(*) FROM t, dim2, dim1");
-  // dim1 (100 rows) starts; then dim2 (10) before t (20).
-  assert.deepEqual(joinOrder(after), ["dim1", "dim2", "t"], show(after));
+  // dim2 (10 rows) x t (20 rows) first, then dim1 (100 rows).
+  const joins = innerJoins(after);
+  assert.equal(joins.length, 2);
+  const innermost = joins[1];
+  assert.deepEqual(find(innermost, "scan").map((s) => s.table).sort(), ["dim2", "t"], show(after));
 });
 
 Deno.test("inner joins below other operators are reordered too", async () => {
@@ -125,9 +161,7 @@ Deno.test("inner joins below other operators are reordered too", async () => {
     "SELECT q.n, count(*) FROM (SELECT dim1.name AS n FROM dim2, fact, dim1 " +
       "WHERE fact.d1 = dim1.id AND fact.d2 = dim2.id) q GROUP BY q.n",
   );
-  assert.deepEqual(
-    joinOrder(find(after, "aggregate")[0].input),
-    ["fact", "dim2", "dim1"],
-    show(after),
-  );
+  const below = find(after, "aggregate")[0].input;
+  assert.equal(joinOrder(below)[0], "fact", show(after));
+  assertKeyedAndBuildsSmall(below);
 });
