@@ -7,11 +7,12 @@ import { TPCH_QUERIES, TPCH_TABLES } from "../src/connectors/tpch/mod.ts";
 import { loadIntoMemory } from "../src/acceleration/mod.ts";
 import { QueryEngine } from "../src/query/mod.ts";
 import { batchToRows } from "../src/arrow/batch.ts";
+import { profile } from "./cpu_profile.ts";
 const sf = Deno.args[0] ?? "1";
 const dir = `data/tpch-sf${sf}`;
 const cat = new Catalog();
 const t0 = performance.now();
-for (const t of TPCH_TABLES) {
+for (const t of (Deno.env.get("TABLES")?.split(",") ?? TPCH_TABLES)) {
   const src = await ListingTable.create(localStore(`${dir}/${t}`), {
     format: "parquet",
     hivePartitioning: false,
@@ -20,8 +21,14 @@ for (const t of TPCH_TABLES) {
   cat.register(t, await loadIntoMemory(src, { parallelism: 2 }));
 }
 console.log(`load ${(performance.now() - t0).toFixed(0)} ms`);
-const eng = new QueryEngine(cat);
-const qs = (Deno.args[1] ?? "all") === "all"
+const eng = new QueryEngine(
+  cat,
+  Deno.env.get("PARTS") ? { targetPartitions: Number(Deno.env.get("PARTS")) } : {},
+);
+const custom = Deno.env.get("SQL");
+const qs = custom
+  ? [0]
+  : (Deno.args[1] ?? "all") === "all"
   ? TPCH_QUERIES.map((_, i) => i + 1)
   : Deno.args[1].split(",").map(Number);
 let total = 0;
@@ -29,15 +36,21 @@ for (const q of qs) {
   const times: number[] = [];
   for (let r = 0; r < 3; r++) {
     const s = performance.now();
-    const res = await eng.query(TPCH_QUERIES[q - 1]);
+    const res = await eng.query(custom ?? TPCH_QUERIES[q - 1]);
     for await (const _ of res.batches) { /* drain */ }
     times.push(performance.now() - s);
   }
   times.sort((a, b) => a - b);
   total += times[1];
   console.log(`Q${q}: ${times[1].toFixed(0)} ms (${times.map((x) => x.toFixed(0)).join(" ")})`);
+  if (Deno.args[2] === "profile") {
+    await profile(async () => {
+      const res = await eng.query(custom ?? TPCH_QUERIES[q - 1]);
+      for await (const _ of res.batches) { /* drain */ }
+    });
+  }
   if (Deno.args[2] === "explain") {
-    const r = await eng.query("explain analyze " + TPCH_QUERIES[q - 1]);
+    const r = await eng.query("explain analyze " + (custom ?? TPCH_QUERIES[q - 1]));
     for await (const b of r.batches) console.log(batchToRows(b)[1][1]);
   }
 }

@@ -117,7 +117,7 @@ class SumState {
         lo[g] += Number(v - h * BigInt(TWO32));
         cnt[g]++;
       }
-      this.normalize();
+      this.normalizeGroups(groups, 0, n);
       return;
     }
     const v = values as Float64Array;
@@ -154,9 +154,8 @@ class SumState {
           cnt[g]++;
         }
       }
-      if (end < n) this.normalize();
+      this.normalizeGroups(groups, start, end);
     }
-    this.normalize();
   }
 
   mergeFrom(
@@ -172,9 +171,9 @@ class SumState {
       this.hi[g] += hi[i];
       this.lo[g] += lo[i];
       this.count[g] += count[i];
-      if (this.exact && Math.abs(this.lo[g]) > SAFE) this.normalizeOne(g);
+      // Keep |lo| within 2^32, as `add` assumes of every group.
+      if (this.exact && Math.abs(this.lo[g]) > TWO32) this.normalizeOne(g);
     }
-    if (this.exact) this.normalize();
   }
 
   normalizeOne(g: number): void {
@@ -185,10 +184,17 @@ class SumState {
     }
   }
 
-  normalize(): void {
+  /**
+   * Carries `lo` into `hi` for the groups of rows [start, end) (only groups
+   * just added to can have grown, so the cost follows the batch, not the
+   * number of groups).
+   */
+  normalizeGroups(groups: Int32Array, start: number, end: number): void {
     if (!this.exact) return;
     const lo = this.lo, hi = this.hi;
-    for (let g = 0; g < lo.length; g++) {
+    for (let i = start; i < end; i++) {
+      const g = groups[i];
+      if (g < 0) continue;
       const x = lo[g];
       if (x > TWO32 || x < -TWO32) {
         const carry = Math.trunc(x / TWO32);

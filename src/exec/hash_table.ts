@@ -11,7 +11,7 @@
 import type { Column, NumericArray } from "../arrow/column.ts";
 import { GrowableColumn } from "../arrow/growable.ts";
 import type { DataType } from "../arrow/types.ts";
-import { hashColumns, hashNumber, rowsEqual } from "./kernels/hash.ts";
+import { hashColumns, hashNumber, mix32, rowsEqual } from "./kernels/hash.ts";
 
 function pow2AtLeast(n: number): number {
   let s = 16;
@@ -40,9 +40,14 @@ export function createGroupTable(types: readonly DataType[]): GroupTable {
   return new GenericGroupTable(types);
 }
 
-/** Single numeric key: keys in a Float64Array, NULL as its own group. */
+/**
+ * Single numeric key: open addressing with each slot's key stored beside its
+ * group id (one probe touches one slot, not the slot and then the group's
+ * key), keys by group in a Float64Array; NULL and NaN are groups of their own.
+ */
 class NumericGroupTable implements GroupTable {
-  #slots = new Int32Array(1024); // group id + 1; 0 = empty
+  #slotGroup = new Int32Array(1024); // group id + 1; 0 = empty
+  #slotKey = new Float64Array(1024);
   #mask = 1023;
   #keys = new Float64Array(512);
   #size = 0;
@@ -59,16 +64,22 @@ class NumericGroupTable implements GroupTable {
   }
 
   #rehash(): void {
-    const cap = this.#slots.length * 2;
-    const slots = new Int32Array(cap);
+    const cap = this.#slotGroup.length * 2;
+    const slotGroup = new Int32Array(cap), slotKey = new Float64Array(cap);
     const mask = cap - 1;
-    for (let g = 0; g < this.#size; g++) {
-      if (g === this.#nullGroup || g === this.#nanGroup) continue;
-      let s = hashNumber(this.#keys[g]) & mask;
-      while (slots[s] !== 0) s = (s + 1) & mask;
-      slots[s] = g + 1;
+    const old = this.#slotGroup, oldKey = this.#slotKey;
+    for (let s = 0; s < old.length; s++) {
+      const g1 = old[s];
+      if (g1 === 0) continue;
+      const x = oldKey[s];
+      const xi = x | 0;
+      let t = (xi === x ? mix32(xi) : hashNumber(x)) & mask;
+      while (slotGroup[t] !== 0) t = (t + 1) & mask;
+      slotGroup[t] = g1;
+      slotKey[t] = x;
     }
-    this.#slots = slots;
+    this.#slotGroup = slotGroup;
+    this.#slotKey = slotKey;
     this.#mask = mask;
   }
 
@@ -77,6 +88,10 @@ class NumericGroupTable implements GroupTable {
     const vals = (c as { values: NumericArray }).values as Float64Array;
     const valid = c.validity;
     const out = new Int32Array(n);
+    // Locals, refreshed after a rehash: the loop runs once per input row.
+    let slotGroup = this.#slotGroup, slotKey = this.#slotKey, mask = this.#mask;
+    // Sorted or clustered input (lineitem by order key) repeats the last key.
+    let lastKey = NaN, lastGroup = -1;
     for (let i = 0; i < n; i++) {
       if (valid !== null && valid[i] === 0) {
         if (this.#nullGroup < 0) this.#nullGroup = this.#newGroup(0);
@@ -84,29 +99,38 @@ class NumericGroupTable implements GroupTable {
         continue;
       }
       const x = vals[i];
+      if (x === lastKey) {
+        out[i] = lastGroup;
+        continue;
+      }
       if (x !== x) {
         // NaN is one group (NaN !== NaN would make each its own).
         if (this.#nanGroup < 0) this.#nanGroup = this.#newGroup(NaN);
         out[i] = this.#nanGroup;
         continue;
       }
-      let s = hashNumber(x) & this.#mask;
-      for (;;) {
-        const g1 = this.#slots[s];
-        if (g1 === 0) {
-          const g = this.#newGroup(x);
-          this.#slots[s] = g + 1;
-          out[i] = g;
-          if (this.#size * 2 > this.#slots.length) this.#rehash();
-          break;
-        }
-        const g = g1 - 1;
-        if (this.#keys[g] === x && g !== this.#nullGroup) {
-          out[i] = g;
-          break;
-        }
-        s = (s + 1) & this.#mask;
+      const xi = x | 0;
+      let s = (xi === x ? mix32(xi) : hashNumber(x)) & mask;
+      let g1 = slotGroup[s];
+      while (g1 !== 0 && slotKey[s] !== x) {
+        s = (s + 1) & mask;
+        g1 = slotGroup[s];
       }
+      let g: number;
+      if (g1 === 0) {
+        g = this.#newGroup(x);
+        slotGroup[s] = g + 1;
+        slotKey[s] = x;
+        if (this.#size * 2 > slotGroup.length) {
+          this.#rehash();
+          slotGroup = this.#slotGroup;
+          slotKey = this.#slotKey;
+          mask = this.#mask;
+        }
+      } else g = g1 - 1;
+      out[i] = g;
+      lastKey = x;
+      lastGroup = g;
     }
     return out;
   }

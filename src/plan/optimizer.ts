@@ -9,6 +9,7 @@ import type { LogicalPlan } from "./logical.ts";
 import { foldConstants } from "./rules/fold_constants.ts";
 import { pruneColumns } from "./rules/prune_columns.ts";
 import { pushFilters } from "./rules/push_filters.ts";
+import { pushSemiJoins } from "./rules/push_semi_joins.ts";
 import { reorderJoins } from "./rules/reorder_joins.ts";
 
 /** A named rule. */
@@ -21,6 +22,7 @@ export interface OptimizerRule {
 export const RULES: readonly OptimizerRule[] = [
   { name: "fold_constants", apply: foldConstants },
   { name: "push_filters", apply: pushFilters },
+  { name: "push_semi_joins", apply: pushSemiJoins },
   { name: "reorder_joins", apply: reorderJoins },
   // Reordering can move conjuncts into new joins; push again, then prune.
   { name: "push_filters_again", apply: pushFilters },

@@ -88,9 +88,9 @@ export function estimateRows(p: LogicalPlan): number {
       const l = estimateRows(p.left), r = estimateRows(p.right);
       switch (p.joinKind) {
         case "semi":
-          return l * 0.5;
+          return Math.max(1, l * semiSelectivity(p));
         case "anti":
-          return l * 0.5;
+          return Math.max(1, l * (1 - semiSelectivity(p) * 0.9));
         case "mark":
           return l;
         default: {
@@ -107,6 +107,21 @@ export function estimateRows(p: LogicalPlan): number {
       }
     }
   }
+}
+
+/**
+ * The share of left rows a semi join keeps: with one key and known distinct
+ * counts, the share of the left key's values that the right side holds
+ * (its rows bound its distinct values); one half otherwise.
+ */
+function semiSelectivity(p: LogicalPlan & { kind: "join" }): number {
+  if (p.on.length !== 1) return 0.5;
+  const [a, b] = p.on[0];
+  if (a.kind !== "column" || b.kind !== "column") return 0.5;
+  const dl = columnDistinct(p.left, a.id);
+  if (dl === null) return 0.5;
+  const dr = Math.min(columnDistinct(p.right, b.id) ?? Infinity, estimateRows(p.right));
+  return Math.min(1, dr / Math.max(1, dl));
 }
 
 /** Rows of the underlying tables before filters (the largest scan below). */
