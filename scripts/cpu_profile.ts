@@ -17,7 +17,11 @@ interface ProfileNode {
 
 function post<T>(s: Session, method: string, params?: object): Promise<T> {
   return new Promise((resolve, reject) =>
-    s.post(method, params ?? {}, (err: Error | null, res: T) => (err ? reject(err) : resolve(res)))
+    s.post(
+      method,
+      params ?? {},
+      (err: Error | null, res?: object) => (err ? reject(err) : resolve(res as T)),
+    )
   );
 }
 

@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { Column, NumericArray } from "../arrow/column.ts";
+import type { Column, DictColumn, NumericArray, Utf8Column } from "../arrow/column.ts";
 import { GrowableColumn } from "../arrow/growable.ts";
 import type { DataType } from "../arrow/types.ts";
 import { hashColumns, hashNumber, mix32, rowsEqual } from "./kernels/hash.ts";
@@ -162,6 +162,9 @@ class NumericGroupTable implements GroupTable {
   }
 }
 
+/** Most dense dictionary-code combinations looked up by array instead of by hash. */
+const DICT_CODE_SPACE = 1 << 16;
+
 /** Any keys: vectorised hashes, keys copied into growable columns. */
 class GenericGroupTable implements GroupTable {
   #slots = new Int32Array(1024);
@@ -169,6 +172,8 @@ class GenericGroupTable implements GroupTable {
   #hashes = new Uint32Array(512);
   #size = 0;
   readonly #cols: GrowableColumn[];
+  /** Group of each dense dictionary code, for the dictionaries it was made for. */
+  #codeCache: { dicts: readonly Utf8Column[]; groups: Int32Array } | null = null;
 
   constructor(types: readonly DataType[]) {
     this.#cols = types.map((t) =>
@@ -194,40 +199,86 @@ class GenericGroupTable implements GroupTable {
   }
 
   insert(keys: readonly Column[], n: number): Int32Array {
+    const codes = this.#dictCodes(keys, n);
+    if (codes) return this.#insertByCode(keys, n, codes);
     const hashes = hashColumns(keys, n);
     const out = new Int32Array(n);
+    for (let i = 0; i < n; i++) out[i] = this.#insertRow(keys, i, hashes[i]);
+    return out;
+  }
+
+  /** The group of row i of `keys` (hash h), added when new. */
+  #insertRow(keys: readonly Column[], i: number, h: number): number {
     const cols = this.#cols;
     const k = cols.length;
-    for (let i = 0; i < n; i++) {
-      const h = hashes[i];
-      let s = h & this.#mask;
-      for (;;) {
-        const g1 = this.#slots[s];
-        if (g1 === 0) {
-          const g = this.#size++;
-          if (g === this.#hashes.length) {
-            const nh = new Uint32Array(this.#hashes.length * 2);
-            nh.set(this.#hashes);
-            this.#hashes = nh;
-          }
-          this.#hashes[g] = h;
-          for (let c = 0; c < k; c++) cols[c].append(keys[c], i);
-          this.#slots[s] = g + 1;
-          out[i] = g;
-          if (this.#size * 2 > this.#slots.length) this.#rehash();
-          break;
+    let s = h & this.#mask;
+    for (;;) {
+      const g1 = this.#slots[s];
+      if (g1 === 0) {
+        const g = this.#size++;
+        if (g === this.#hashes.length) {
+          const nh = new Uint32Array(this.#hashes.length * 2);
+          nh.set(this.#hashes);
+          this.#hashes = nh;
         }
-        const g = g1 - 1;
-        if (this.#hashes[g] === h) {
-          let eq = true;
-          for (let c = 0; c < k && eq; c++) eq = cols[c].equalsAt(g, keys[c], i);
-          if (eq) {
-            out[i] = g;
-            break;
-          }
-        }
-        s = (s + 1) & this.#mask;
+        this.#hashes[g] = h;
+        for (let c = 0; c < k; c++) cols[c].append(keys[c], i);
+        this.#slots[s] = g + 1;
+        if (this.#size * 2 > this.#slots.length) this.#rehash();
+        return g;
       }
+      const g = g1 - 1;
+      if (this.#hashes[g] === h) {
+        let eq = true;
+        for (let c = 0; c < k && eq; c++) eq = cols[c].equalsAt(g, keys[c], i);
+        if (eq) return g;
+      }
+      s = (s + 1) & this.#mask;
+    }
+  }
+
+  /**
+   * Dictionary-encoded keys with few combinations (TPC-H Q1's return flag and
+   * line status): one dense code per row, each dictionary entry (or NULL)
+   * a digit; null when the keys are not all such columns.
+   */
+  #dictCodes(keys: readonly Column[], n: number): Int32Array | null {
+    let space = 1;
+    for (const c of keys) {
+      if (c.enc !== "dict") return null;
+      space *= c.dict.length + 1;
+      if (space > DICT_CODE_SPACE) return null;
+    }
+    const codes = new Int32Array(n);
+    let scale = 1;
+    for (const c of keys as DictColumn[]) {
+      const idx = c.indices, valid = c.validity, nullCode = c.dict.length;
+      if (valid === null) { for (let i = 0; i < n; i++) codes[i] += idx[i] * scale; }
+      else for (let i = 0; i < n; i++) codes[i] += (valid[i] ? idx[i] : nullCode) * scale;
+      scale *= nullCode + 1;
+    }
+    return codes;
+  }
+
+  /** Groups by dense code, through a code -> group array valid for these dictionaries. */
+  #insertByCode(keys: readonly Column[], n: number, codes: Int32Array): Int32Array {
+    const dicts = (keys as DictColumn[]).map((c) => c.dict);
+    let cache = this.#codeCache;
+    if (!cache || cache.dicts.some((d, k) => d !== dicts[k])) {
+      let space = 1;
+      for (const d of dicts) space *= d.length + 1;
+      cache = this.#codeCache = { dicts, groups: new Int32Array(space).fill(-1) };
+    }
+    const groups = cache.groups;
+    const out = new Int32Array(n);
+    let hashes: Uint32Array | null = null;
+    for (let i = 0; i < n; i++) {
+      let g = groups[codes[i]];
+      if (g < 0) {
+        hashes ??= hashColumns(keys, n);
+        g = groups[codes[i]] = this.#insertRow(keys, i, hashes[i]);
+      }
+      out[i] = g;
     }
     return out;
   }

@@ -92,6 +92,11 @@ export type PhysicalPlan =
     readonly markId: number | null;
     /** More than one build match for a probe row is an error (scalar subqueries). */
     readonly singleMatch?: boolean;
+    /**
+     * The output, as positions in left columns then right columns; absent:
+     * all of them. `columns` lists the output columns.
+     */
+    readonly projection?: readonly number[];
     readonly columns: readonly OutputColumn[];
     readonly partitions: number;
   }

@@ -65,6 +65,8 @@ class PhysicalPlanner {
       }
       case "project": {
         const input = await this.plan(p.input);
+        const fused = fuseJoinOutput(p, input);
+        if (fused) return fused;
         return {
           op: "project",
           id: this.#id(),
@@ -367,6 +369,28 @@ class PhysicalPlanner {
       partitions: inp.partitions,
     };
   }
+}
+
+/**
+ * A projection that only picks columns of a hash join's output becomes the
+ * join's own output selection, so the join gathers just those columns for
+ * its output rows (a key or a filtered-on column is never copied).
+ */
+function fuseJoinOutput(
+  p: LogicalPlan & { kind: "project" },
+  input: PhysicalPlan,
+): PhysicalPlan | null {
+  if (input.op !== "hash_join" || input.projection) return null;
+  if (!["inner", "left", "right", "full"].includes(input.kind)) return null;
+  const position = new Map(input.columns.map((c, i) => [c.id, i]));
+  const projection: number[] = [];
+  for (const item of p.items) {
+    if (item.expr.kind !== "column" || item.expr.id !== item.id) return null;
+    const at = position.get(item.id);
+    if (at === undefined) return null;
+    projection.push(at);
+  }
+  return { ...input, projection, columns: projection.map((i) => input.columns[i]) };
 }
 
 export { SpiceError };

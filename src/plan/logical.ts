@@ -147,13 +147,18 @@ export function outputColumns(p: LogicalPlan): readonly OutputColumn[] {
     case "limit":
     case "max_one_row":
       return outputColumns(p.input);
-    case "project":
+    case "project": {
+      // A column passed through keeps its nullability.
+      const below = p.items.some((i) => i.expr.kind === "column")
+        ? new Map(outputColumns(p.input).map((c) => [c.id, c.nullable]))
+        : null;
       return p.items.map((i) => ({
         id: i.id,
         name: i.name,
         type: i.expr.type,
-        nullable: true,
+        nullable: i.expr.kind === "column" ? below!.get(i.expr.id) ?? true : true,
       }));
+    }
     case "aggregate": {
       const cols: OutputColumn[] = p.groupBy.map((g) => ({
         id: g.id,

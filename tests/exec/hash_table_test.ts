@@ -108,6 +108,18 @@ Deno.test("generic table: strings as utf8 or dictionary group together", () => {
   assert.deepEqual(keys, [["b"], ["a"], [null], ["c"]]);
 });
 
+Deno.test("dictionary keys (dense codes): NULLs, new dictionaries and mixed storage agree", () => {
+  // Two dictionary columns (the dense-code path), then other dictionaries for
+  // the same strings, then plain strings: one group per distinct pair.
+  const { ids, keys } = group([UTF8, UTF8], [
+    [dict(["A", "R", "A", null]), dict(["F", "O", "F", "F"])],
+    [dict(["R", null, "N"]), dict(["O", "F", null])],
+    [columnFromValues(UTF8, ["A", "N"]), columnFromValues(UTF8, ["F", null])],
+  ]);
+  assert.deepEqual(ids, [0, 1, 0, 2, 1, 2, 3, 0, 3]);
+  assert.deepEqual(keys, [["A", "F"], ["R", "O"], [null, "F"], ["N", null]]);
+});
+
 Deno.test("generic table: several keys with NULLs, Int32 and Float64 storage of one value", () => {
   const { ids, keys } = group([INT64, UTF8], [
     [

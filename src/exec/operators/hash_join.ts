@@ -14,7 +14,7 @@
 
 import { concatBatches, type RecordBatch, recordBatch } from "../../arrow/batch.ts";
 import { type Column, nullColumn, numericColumn, take } from "../../arrow/column.ts";
-import { BOOL } from "../../arrow/types.ts";
+import { BOOL, type Schema } from "../../arrow/types.ts";
 import { SpiceError } from "../../errors.ts";
 import { type PhysicalPlan, physicalSchema } from "../../physical/plan.ts";
 import type { TaskContext } from "../context.ts";
@@ -103,12 +103,28 @@ export async function* probeJoin(
   // NOT IN: a NULL on the build side makes every comparison unknown.
   if (kind === "anti" && node.nullAware && !buildEmpty && table.hasNullKey && probeIsLeft) return;
 
-  const assemble = (pb: RecordBatch, pi: Int32Array, bi: Int32Array): RecordBatch => {
-    const pcols = pb.columns.map((c) => takeOrNull(c, pi));
-    const bcols = B.columns.map((c) => takeOrNull(c, bi));
-    const cols = probeIsLeft ? [...pcols, ...bcols] : [...bcols, ...pcols];
-    return recordBatch(schema, cols, pi.length);
-  };
+  // Output columns as (side, index) pairs: the node's projection, or every
+  // left column then every right one. The residual condition sees them all.
+  const nLeft = node.left.columns.length;
+  const allColumns = [...node.left.columns, ...node.right.columns];
+  const pick = (sel: readonly number[]) =>
+    sel.map((i) => ({ probe: probeIsLeft === i < nLeft, at: i < nLeft ? i : i - nLeft }));
+  const gather = (
+    sel: readonly { probe: boolean; at: number }[],
+    out: Schema,
+  ) =>
+  (pb: RecordBatch, pi: Int32Array, bi: Int32Array): RecordBatch =>
+    recordBatch(
+      out,
+      sel.map((c) => c.probe ? takeOrNull(pb.columns[c.at], pi) : takeOrNull(B.columns[c.at], bi)),
+      pi.length,
+    );
+  const assemble = gather(pick(node.projection ?? allColumns.map((_, i) => i)), schema);
+  const candidate = residual
+    ? gather(pick(allColumns.map((_, i) => i)), {
+      fields: allColumns.map((c) => ({ name: c.name, type: c.type, nullable: c.nullable })),
+    })
+    : assemble;
 
   for await (const pb of probe) {
     if (ctx.signal.aborted) throw ctx.signal.reason;
@@ -116,7 +132,7 @@ export async function* probeJoin(
     const keys = probeKeys.map((k) => toColumn(k.evaluate(pb), n));
     let { probe: pi, build: bi } = table.probe(keys, n);
     if (residual && pi.length > 0) {
-      const cand = assemble(pb, pi, bi);
+      const cand = candidate(pb, pi, bi);
       const sel = selectTrue(residual.evaluate(cand), cand.numRows);
       if (sel === "none") {
         pi = new Int32Array(0);

@@ -32,7 +32,10 @@ function prune(p: LogicalPlan, required: ReadonlySet<number>): LogicalPlan {
     case "empty":
       return p;
     case "filter":
-      return { ...p, input: prune(p.input, idsOf([p.predicate], new Set(required))) };
+      return narrow(
+        { ...p, input: prune(p.input, idsOf([p.predicate], new Set(required))) },
+        required,
+      );
     case "project": {
       const items = p.items.filter((i) => required.has(i.id));
       return { ...p, items, input: prune(p.input, idsOf(items.map((i) => i.expr), new Set())) };
@@ -46,11 +49,11 @@ function prune(p: LogicalPlan, required: ReadonlySet<number>): LogicalPlan {
     case "join": {
       const need = idsOf([...p.on.flat(), p.filter], new Set(required));
       const l = outputIds(p.left), r = outputIds(p.right);
-      return {
+      return narrow({
         ...p,
         left: prune(p.left, new Set([...need].filter((id) => l.has(id)))),
         right: prune(p.right, new Set([...need].filter((id) => r.has(id)))),
-      };
+      }, required);
     }
     case "sort":
       return { ...p, input: prune(p.input, idsOf(p.keys.map((k) => k.expr), new Set(required))) };
@@ -80,6 +83,28 @@ function prune(p: LogicalPlan, required: ReadonlySet<number>): LogicalPlan {
       return { ...p, columns, inputColumns, inputs };
     }
   }
+}
+
+/**
+ * A filter or join that reads columns nobody above needs (a predicate's
+ * column, a join key) would still carry them: the join would gather them for
+ * every output row. An identity projection of the required columns drops
+ * them (the physical planner folds it into the hash join's output).
+ */
+function narrow(p: LogicalPlan, required: ReadonlySet<number>): LogicalPlan {
+  const cols = outputColumns(p);
+  if (cols.every((c) => required.has(c.id))) return p;
+  const keep = cols.filter((c) => required.has(c.id));
+  if (keep.length === 0) return p;
+  return {
+    kind: "project",
+    input: p,
+    items: keep.map((c) => ({
+      id: c.id,
+      name: c.name,
+      expr: { kind: "column", id: c.id, type: c.type, name: c.name },
+    })),
+  };
 }
 
 function smallest<T extends { type: { id: string } }>(cols: readonly T[]): T {
