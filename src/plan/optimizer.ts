@@ -8,6 +8,7 @@
 import type { LogicalPlan } from "./logical.ts";
 import { foldConstants } from "./rules/fold_constants.ts";
 import { pruneColumns } from "./rules/prune_columns.ts";
+import { reduceAggregates } from "./rules/reduce_aggregates.ts";
 import { pushFilters } from "./rules/push_filters.ts";
 import { pushSemiJoins } from "./rules/push_semi_joins.ts";
 import { reorderJoins } from "./rules/reorder_joins.ts";
@@ -24,6 +25,7 @@ export const RULES: readonly OptimizerRule[] = [
   { name: "push_filters", apply: pushFilters },
   { name: "push_semi_joins", apply: pushSemiJoins },
   { name: "reorder_joins", apply: reorderJoins },
+  { name: "reduce_aggregates", apply: reduceAggregates },
   // Reordering can move conjuncts into new joins; push again, then prune.
   { name: "push_filters_again", apply: pushFilters },
   { name: "prune_columns", apply: pruneColumns },

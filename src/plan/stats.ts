@@ -52,10 +52,9 @@ export function selectivity(e: Expr): number {
 /** Estimated output rows of a plan. */
 export function estimateRows(p: LogicalPlan): number {
   switch (p.kind) {
-    case "scan": {
-      const n = p.provider.statistics().numRows ?? DEFAULT_ROWS;
-      return Math.max(1, n * p.filters.reduce((s, f) => s * selectivity(f), 1));
-    }
+    case "scan":
+      // A scan's filters are pruning hints; the filter above it applies (and is estimated) again.
+      return p.provider.statistics().numRows ?? DEFAULT_ROWS;
     case "values":
       return p.rows.length;
     case "empty":

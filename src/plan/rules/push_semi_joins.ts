@@ -15,7 +15,7 @@
  * @module
  */
 
-import { exprColumns } from "../expr.ts";
+import { type Expr, exprColumns, substitute } from "../expr.ts";
 import { type LogicalPlan, outputIds, planInputs, withInputs } from "../logical.ts";
 import { estimateRows } from "../stats.ts";
 
@@ -44,6 +44,7 @@ function leftColumnsRead(semi: JoinPlan): Set<number> {
 
 function sink(semi: JoinPlan): LogicalPlan {
   const below = semi.left;
+  if (below.kind === "project") return sinkThroughProject(semi, below);
   if (below.kind !== "join" || !(below.joinKind === "inner" || below.joinKind === "left")) {
     return semi;
   }
@@ -57,4 +58,20 @@ function sink(semi: JoinPlan): LogicalPlan {
     return side === below.left ? { ...below, left: pushed } : { ...below, right: pushed };
   }
   return semi;
+}
+
+/**
+ * Below a projection when the semi join reads only columns it passes through
+ * unchanged (renamed to the columns they come from).
+ */
+function sinkThroughProject(semi: JoinPlan, proj: LogicalPlan & { kind: "project" }): LogicalPlan {
+  const map = new Map<number, Expr>();
+  for (const id of leftColumnsRead(semi)) {
+    const item = proj.items.find((i) => i.id === id);
+    if (!item || item.expr.kind !== "column") return semi;
+    map.set(id, item.expr);
+  }
+  const on = semi.on.map(([l, r]) => [substitute(l, map), r] as const);
+  const filter = semi.filter ? substitute(semi.filter, map) : null;
+  return { ...proj, input: sink({ ...semi, left: proj.input, on, filter }) };
 }

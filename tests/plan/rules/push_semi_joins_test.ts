@@ -76,3 +76,11 @@ Deno.test("a side larger than the join keeps the semi join above it", async () =
   );
   assert.equal(filteredTable(after, "semi"), "fact+dim2", show(after));
 });
+
+Deno.test("through a projection that passes the key column through", async () => {
+  const after = await pushed(
+    "SELECT q.x FROM (SELECT fact.id AS x, dim1.id AS k FROM fact JOIN dim1 ON fact.d1 = dim1.id) q " +
+      "WHERE q.k IN (SELECT d2 FROM fact WHERE amount > 10)",
+  );
+  assert.equal(filteredTable(after, "semi"), "dim1", show(after));
+});
