@@ -298,21 +298,20 @@ class PhysicalPlanner {
     }
     const lRows = estimateRows(p.left), rRows = estimateRows(p.right);
     let buildSide: "left" | "right";
-    switch (kind) {
-      case "inner":
-        buildSide = lRows < rRows ? "left" : "right";
-        break;
-      case "right":
-        buildSide = "left";
-        break;
-      case "full":
-        buildSide = "right";
-        break;
-      default:
-        buildSide = "right";
-    }
+    // The hash table goes on the smaller input, whatever the join kind,
+    // except where the output follows the probe rows: marks (IN as a value),
+    // scalar subqueries' single-match check, NOT IN's null-aware rule.
+    const free = !p.nullAware && !p.singleMatch &&
+      ["inner", "left", "right", "semi", "anti"].includes(kind);
+    if (free) buildSide = lRows < rRows ? "left" : "right";
+    else buildSide = kind === "right" ? "left" : "right";
+    // A build side whose rows are output by whether they matched (the
+    // preserved side of an outer join, the side a semi/anti join returns)
+    // must see every probe row with its keys: both sides partitioned by key.
+    const buildDecides = kind === "full" ||
+      (buildSide === "left" ? ["left", "semi", "anti"] : ["right"]).includes(kind);
     const buildRows = buildSide === "left" ? lRows : rRows;
-    const partitioned = kind === "full" ||
+    const partitioned = buildDecides ||
       (buildRows > this.opts.broadcastRows && this.opts.targetPartitions > 1);
     const base = {
       op: "hash_join" as const,
@@ -327,7 +326,7 @@ class PhysicalPlanner {
       columns,
     };
     // NOT IN / IN semantics need every build row in one place (a NULL anywhere matters).
-    if (partitioned && !p.nullAware) {
+    if (buildDecides || (partitioned && !p.nullAware)) {
       const P = this.opts.targetPartitions;
       const l = this.#repartition(left, p.on.map((k) => k[0]), P);
       const r = this.#repartition(right, p.on.map((k) => k[1]), P);

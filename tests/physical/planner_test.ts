@@ -214,15 +214,37 @@ Deno.test("the hash table goes on the smaller estimated input of an inner join",
   await sameAsSerial(swapped, { broadcastRows: 1000 });
 });
 
-Deno.test("outer joins build on the side that is not preserved; FULL is always partitioned", async () => {
+Deno.test("outer and semi joins build on the smaller side; a build side that decides is partitioned", async () => {
+  // dim1 (100 rows) is preserved and smaller: it is built, and both sides are
+  // partitioned by key so that each dim1 row sees every fact row with its key.
   const left = await plan("SELECT * FROM dim1 LEFT JOIN fact ON fact.d1 = dim1.id", {
     broadcastRows: 1e6,
   });
-  assert.equal(only(left.physical, "hash_join")[0].buildSide, "right", show(left.physical));
+  const [lj] = only(left.physical, "hash_join");
+  assert.equal(lj.buildSide, "left", show(left.physical));
+  assert.equal(lj.mode, "partitioned", show(left.physical));
+  // The preserved side is the larger: the other is broadcast and built.
   const right = await plan("SELECT * FROM fact RIGHT JOIN dim1 ON fact.d1 = dim1.id", {
     broadcastRows: 1e6,
   });
-  assert.equal(only(right.physical, "hash_join")[0].buildSide, "left", show(right.physical));
+  const [rj] = only(right.physical, "hash_join");
+  assert.equal(rj.buildSide, "right", show(right.physical));
+  assert.equal(rj.mode, "partitioned", show(right.physical));
+  const kept = await plan("SELECT * FROM fact LEFT JOIN dim1 ON fact.d1 = dim1.id", {
+    broadcastRows: 1e6,
+  });
+  const [kj] = only(kept.physical, "hash_join");
+  assert.equal(kj.buildSide, "right", show(kept.physical));
+  assert.equal(kj.mode, "collect", show(kept.physical));
+  // EXISTS from the small side: the outer rows are built, the subquery's probe.
+  const semi = await plan(
+    "SELECT id FROM dim1 WHERE EXISTS (SELECT 1 FROM fact WHERE fact.d1 = dim1.id)",
+    { broadcastRows: 1e6 },
+  );
+  const [sj] = only(semi.physical, "hash_join");
+  assert.equal(sj.kind, "semi");
+  assert.equal(sj.buildSide, "left", show(semi.physical));
+  assert.equal(sj.mode, "partitioned", show(semi.physical));
   const full = await plan("SELECT * FROM t FULL JOIN u ON t.k = u.k", { broadcastRows: 1e6 });
   assert.equal(only(full.physical, "hash_join")[0].mode, "partitioned", show(full.physical));
   for (
@@ -230,6 +252,9 @@ Deno.test("outer joins build on the side that is not preserved; FULL is always p
       "SELECT t.a, u.x FROM t LEFT JOIN u ON t.k = u.k",
       "SELECT t.a, u.x FROM t RIGHT JOIN u ON t.k = u.k",
       "SELECT t.a, u.x FROM t FULL JOIN u ON t.k = u.k",
+      "SELECT * FROM dim1 LEFT JOIN fact ON fact.d1 = dim1.id",
+      "SELECT id FROM dim1 WHERE EXISTS (SELECT 1 FROM fact WHERE fact.d1 = dim1.id)",
+      "SELECT id FROM dim1 WHERE NOT EXISTS (SELECT 1 FROM fact WHERE fact.d1 = dim1.id AND fact.amount > 5)",
     ]
   ) {
     await sameAsSerial(sql, { broadcastRows: 1e6 });
