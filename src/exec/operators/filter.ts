@@ -10,6 +10,7 @@ import { type PhysicalPlan, physicalSchema } from "../../physical/plan.ts";
 import type { TaskContext } from "../context.ts";
 import { compileExpr, layoutOf } from "../expr.ts";
 import { selectTrue } from "../kernels/boolean.ts";
+import { compileFusedFilter } from "../fused_filter.ts";
 
 type FilterNode = PhysicalPlan & { op: "filter" };
 
@@ -19,10 +20,13 @@ export async function* executeFilter(
   input: AsyncIterable<RecordBatch>,
   _ctx: TaskContext,
 ): AsyncIterable<RecordBatch> {
-  const pred = compileExpr(node.predicate, layoutOf(node.input.columns.map((c) => c.id)));
+  const layout = layoutOf(node.input.columns.map((c) => c.id));
+  const pred = compileExpr(node.predicate, layout);
+  // One generated loop for comparisons on numeric columns; the vectorised path otherwise.
+  const fused = compileFusedFilter(node.predicate, layout);
   const schema = physicalSchema(node);
   for await (const b of input) {
-    const sel = selectTrue(pred.evaluate(b), b.numRows);
+    const sel = fused?.select(b) ?? selectTrue(pred.evaluate(b), b.numRows);
     if (sel === "none") continue;
     if (sel === "all") {
       yield recordBatch(schema, b.columns, b.numRows);
