@@ -105,7 +105,13 @@ class SumState {
     this.count = grow(this.count, n);
   }
 
-  add(groups: Int32Array, values: NumericArray, valid: Uint8Array | null, n: number): void {
+  add(
+    groups: Int32Array,
+    values: NumericArray,
+    valid: Uint8Array | null,
+    n: number,
+    numGroups: number,
+  ): void {
     const lo = this.lo, cnt = this.count;
     if (values instanceof BigInt64Array) {
       for (let i = 0; i < n; i++) {
@@ -154,7 +160,22 @@ class SumState {
           cnt[g]++;
         }
       }
-      this.normalizeGroups(groups, start, end);
+      // Few groups (Q1's four): carry over the groups; many: over the rows just added.
+      if (numGroups * 4 < end - start) this.normalizeFirst(numGroups);
+      else this.normalizeGroups(groups, start, end);
+    }
+  }
+
+  /** Carries `lo` into `hi` for groups [0, numGroups). */
+  normalizeFirst(numGroups: number): void {
+    const lo = this.lo, hi = this.hi;
+    for (let g = 0; g < numGroups; g++) {
+      const x = lo[g];
+      if (x > TWO32 || x < -TWO32) {
+        const carry = Math.trunc(x / TWO32);
+        hi[g] += carry;
+        lo[g] = x - carry * TWO32;
+      }
     }
   }
 
@@ -224,7 +245,7 @@ class SumAccumulator implements Accumulator {
   update(groups: Int32Array, args: readonly Column[], n: number, numGroups: number): void {
     this.#s.ensure(numGroups);
     const c = args[0] as NumericColumn;
-    this.#s.add(groups, c.values, c.validity, n);
+    this.#s.add(groups, c.values, c.validity, n, numGroups);
   }
   merge(groups: Int32Array, state: readonly Column[], n: number, numGroups: number): void {
     this.#s.ensure(numGroups);
@@ -294,7 +315,7 @@ class AvgAccumulator implements Accumulator {
   update(groups: Int32Array, args: readonly Column[], n: number, numGroups: number): void {
     this.#s.ensure(numGroups);
     const c = args[0] as NumericColumn;
-    this.#s.add(groups, c.values, c.validity, n);
+    this.#s.add(groups, c.values, c.validity, n, numGroups);
   }
   merge(groups: Int32Array, state: readonly Column[], n: number, numGroups: number): void {
     this.#s.ensure(numGroups);
