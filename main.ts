@@ -8,7 +8,7 @@
 
 import { checkClusterSecurity, HELP_TEXT, parseFlags, VERSION } from "./src/cli/mod.ts";
 import { SpiceError, toSpiceError } from "./src/errors.ts";
-import { startRuntime, stderrLogger } from "./src/runtime.ts";
+import { shutdownGraceMs, startRuntime, stderrLogger } from "./src/runtime.ts";
 
 /** Runs spiced with command-line arguments; resolves with the exit code when it stops. */
 export async function main(args: string[]): Promise<number> {
@@ -41,11 +41,24 @@ export async function main(args: string[]): Promise<number> {
     console.error(`error: ${se.message}`);
     return se.code === "CONFIG" ? 2 : 1;
   }
-  // Stop cleanly on SIGINT/SIGTERM.
+  // SIGINT/SIGTERM: a graceful stop (no new work; running queries and tasks get
+  // SPICED_SHUTDOWN_GRACE_MS to finish or are handed back); a second signal stops at once.
   const done = Promise.withResolvers<number>();
+  let signals = 0;
   const stop = () => {
-    stderrLogger("INFO", "shutting down");
-    runtime.stop().then(() => done.resolve(0), () => done.resolve(1));
+    if (signals++ > 0) {
+      stderrLogger("WARN", "second signal: stopping now");
+      done.resolve(1);
+      return;
+    }
+    let grace = 10_000;
+    try {
+      grace = shutdownGraceMs();
+    } catch (e) {
+      stderrLogger("WARN", `${(e as Error).message}; using ${grace} ms`);
+    }
+    stderrLogger("INFO", `shutting down (grace period ${grace} ms)`);
+    runtime.stop({ graceMs: grace }).then(() => done.resolve(0), () => done.resolve(1));
   };
   for (const sig of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(sig, stop);
   return await done.promise;

@@ -55,7 +55,11 @@ for (const q of qs) {
   const mid = times[times.length >> 1];
   total += mid;
   cpu.sort((a, b) => a - b);
-  console.log(`Q${q}: cpu ${cpu[cpu.length >> 1].toFixed(0)} ms, wall ${mid.toFixed(0)} ms (${times.map((x) => x.toFixed(0)).join(" ")})`);
+  console.log(
+    `Q${q}: cpu ${cpu[cpu.length >> 1].toFixed(0)} ms, wall ${mid.toFixed(0)} ms (${
+      times.map((x) => x.toFixed(0)).join(" ")
+    })`,
+  );
   if (Deno.args[2] === "profile") {
     await profile(async () => {
       const res = await eng.query(custom ?? TPCH_QUERIES[q - 1]);

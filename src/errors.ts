@@ -89,6 +89,15 @@ const GRPC_STATUS: Record<ErrorCode, number> = {
 /** Wraps any thrown value as a SpiceError (unknown errors become INTERNAL). */
 export function toSpiceError(e: unknown): SpiceError {
   if (e instanceof SpiceError) return e;
+  // A JavaScript stack overflow (a statement nested deeper than the binder,
+  // planner or executor recurse) is the statement's fault, not a crash.
+  if (e instanceof RangeError && /call stack size/i.test(e.message)) {
+    return new SpiceError(
+      "NOT_SUPPORTED",
+      "statement too deeply nested: it exceeds the engine's recursion depth; split it (for example fewer UNION branches or a shorter chain of operators per statement)",
+      { cause: e },
+    );
+  }
   if (e instanceof Error) {
     const code = (e as { code?: unknown }).code;
     if (typeof code === "string" && code in HTTP_STATUS) {

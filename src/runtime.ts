@@ -14,14 +14,22 @@
 import { DatasetManager } from "./catalog/datasets.ts";
 import { Catalog } from "./catalog/mod.ts";
 import { type Flags, formatHostPort, VERSION } from "./cli/mod.ts";
+import { ClusterMetrics } from "./cluster/cluster_metrics.ts";
 import { ExecutorNode } from "./cluster/executor.ts";
 import type { ClusterSecurity } from "./cluster/grpc.ts";
 import { loadClusterSecurity } from "./cluster/security.ts";
 import { Scheduler } from "./cluster/scheduler.ts";
 import { startSchedulerService } from "./cluster/scheduler_service.ts";
+import { ShardWarmup } from "./cluster/warmup.ts";
+import { formatStages } from "./distributed/explain.ts";
+import { splitStages } from "./distributed/stages.ts";
 import { SpiceError } from "./errors.ts";
 import { DEFAULT_ENGINE_OPTIONS, type PlanRunner, QueryEngine } from "./query/mod.ts";
+import { WorkerPool } from "./parallel/pool.ts";
+import { ParallelRunner } from "./parallel/runner.ts";
+import { Admission } from "./server/admission.ts";
 import type { ApiContext } from "./server/api.ts";
+import { serveDashboard } from "./server/dashboard/mod.ts";
 import { startFlightServer } from "./server/flight/mod.ts";
 import { startHttpServer } from "./server/http.ts";
 import { bindWithFallback } from "./server/listen.ts";
@@ -46,8 +54,36 @@ export interface RuntimeHandle {
   readonly queries: QueryRegistry;
   readonly scheduler: Scheduler | null;
   readonly executor: ExecutorNode | null;
-  /** Stops every server and timer this runtime started. */
-  stop(): Promise<void>;
+  /** The query gate (runtime.query.max_concurrent) shared by HTTP and Flight SQL. */
+  readonly admission: Admission;
+  /**
+   * Stops every server and timer this runtime started. With `graceMs`, first
+   * a graceful shutdown: no new queries or tasks are accepted, running
+   * queries get up to `graceMs` to finish (then they are cancelled), and an
+   * executor deregisters and hands its tasks back to the scheduler.
+   */
+  stop(opts?: { graceMs?: number }): Promise<void>;
+}
+
+/**
+ * Query workers of a standalone node: env SPICED_WORKERS, default one per
+ * core (at most 8); 0 runs queries on the main thread.
+ */
+export function workerCount(): number {
+  const env = Deno.env.get("SPICED_WORKERS");
+  if (env !== undefined && env !== "") {
+    const n = Number(env);
+    if (!Number.isInteger(n) || n < 0 || n > 256) {
+      throw new SpiceError("CONFIG", `SPICED_WORKERS must be an integer from 0 to 256, got "${env}"`);
+    }
+    return n;
+  }
+  return Math.max(1, Math.min(8, navigator.hardwareConcurrency || 1));
+}
+
+/** The grace period of a graceful shutdown (env SPICED_SHUTDOWN_GRACE_MS, default 10 s). */
+export function shutdownGraceMs(): number {
+  return envMs("SPICED_SHUTDOWN_GRACE_MS") ?? 10_000;
 }
 
 /** Loads the spicepod the flags name, or the built-in sample when the default path has none. */
@@ -72,9 +108,10 @@ export async function startRuntime(
   flags: Flags,
   log: Logger = stderrLogger,
 ): Promise<RuntimeHandle> {
+  // Flags first: a bad certificate file is reported alone, before any spicepod message.
+  const security = flags.role === "standalone" ? null : await loadClusterSecurity(flags);
   const pod = await resolveSpicepod(flags, log);
   for (const w of pod.warnings) log("WARN", w);
-  const security = flags.role === "standalone" ? null : await loadClusterSecurity(flags);
   const stops: (() => Promise<void> | void)[] = [];
   try {
     return await start(flags, pod, security, log, stops);
@@ -94,10 +131,13 @@ async function start(
   const role = flags.role;
   const catalog = new Catalog();
   const parallelism = DEFAULT_ENGINE_OPTIONS.targetPartitions;
+  // Accelerated data: loaded whole in standalone; on a cluster each executor holds its
+  // share of the units and the scheduler only plans (src/cluster/affinity.ts).
+  let warmup: ShardWarmup | null = null;
   const datasets = new DatasetManager(catalog, pod.datasets, {
     parallelism,
-    // The scheduler plans against the sources; executors and standalone hold the data.
-    accelerate: role !== "scheduler",
+    mode: role === "scheduler" ? "plan" : role === "executor" ? "shard" : "load",
+    prepare: (name, table) => warmup?.prepare(name, table) ?? Promise.resolve(),
     events: {
       loaded: (name, rows, ms) =>
         log("INFO", `dataset ${name}: loaded ${rows} rows into memory in ${ms.toFixed(0)} ms`),
@@ -107,6 +147,7 @@ async function start(
   await datasets.initialize();
   stops.push(() => datasets.close());
   const queries = new QueryRegistry();
+  let stopping: Promise<void> | null = null;
   const metrics = new NodeMetrics(datasets, queries, role);
   const endpoints: Record<string, string> = {};
 
@@ -117,15 +158,26 @@ async function start(
   const bind = flags.nodeBindAddress;
 
   if (role === "scheduler") {
+    const heartbeatTimeoutMs = envMs("SPICED_HEARTBEAT_TIMEOUT_MS");
+    // A finished job's summary (stages, tasks and time per executor) stays on its query record.
+    const keepDetails = (id: string, details: Record<string, unknown> | null) => {
+      const q = queries.get(id);
+      if (q && details) Object.assign(q.details, details);
+    };
     const s = new Scheduler({
       security: security!,
       log,
-      heartbeatTimeoutMs: envMs("SPICED_HEARTBEAT_TIMEOUT_MS"),
+      heartbeatTimeoutMs,
       heartbeatIntervalMs: envMs("SPICED_HEARTBEAT_INTERVAL_MS"),
       noExecutorTimeoutMs: envMs("SPICED_NO_EXECUTOR_TIMEOUT_MS"),
+      onJobEnd: keepDetails,
+      currentGeneration: (t) => (catalog.get(t) as { generation?: string } | undefined)?.generation,
     });
     scheduler = s;
     stops.push(() => s.close());
+    queries.onFinish((q) => keepDetails(q.id, s.jobDetails(q.id)));
+    const cluster = new ClusterMetrics(s, { staleAfterMs: heartbeatTimeoutMs });
+    metrics.clusterText = () => cluster.text();
     const svc = await bindWithFallback(
       "cluster",
       bind.host,
@@ -147,8 +199,32 @@ async function start(
       run: (plan, o) => s.run(plan, { ...o, sql: queries.get(o.queryId)?.sql }),
       describe: (id) => s.describeJob(id),
       targetPartitions: () => s.totalSlots(),
+      distributedPlan: (plan, analyzed) => {
+        const stages = splitStages(plan);
+        if (!analyzed) return formatStages(stages);
+        const details = s.jobDetails(analyzed.queryId);
+        const perStage = (details?.stages ?? []) as {
+          stage: number;
+          executors: Record<string, { tasks: number; ms: number }>;
+        }[];
+        return formatStages(stages, {
+          figures: analyzed.figures,
+          executors: new Map(perStage.map((st) => [st.stage, st.executors])),
+        });
+      },
     };
     engine = new QueryEngine(catalog, {}, runner);
+    const w = new ShardWarmup({
+      scheduler: s,
+      catalog,
+      runner,
+      datasets: () => datasets.acceleratedNames(),
+      datasetsReady: () => datasets.ready,
+      log,
+    });
+    warmup = w;
+    w.start();
+    stops.push(() => w.stop());
   } else if (role === "executor") {
     const sched = flags.schedulerAddress!;
     const advertise = advertiseHost(flags);
@@ -168,6 +244,8 @@ async function start(
           security: security!,
           catalog,
           ready: () => datasets.ready,
+          shardHoldings: () => datasets.shardHoldings(),
+          dropShards: (units) => void datasets.dropShards(units),
           version: VERSION,
           log,
           heartbeatIntervalMs: envMs("SPICED_HEARTBEAT_INTERVAL_MS"),
@@ -179,12 +257,25 @@ async function start(
     clusterPort = ex.port;
     endpoints.cluster = ex.address;
     metrics.executorCounters = () => ({
-      ...ex.counters,
+      ...ex.refreshCounters(),
       slots: flags.executorSlots,
       running_tasks: ex.runningTasks,
     });
+    ex.onTaskEnd((t) => metrics.taskDuration?.observe({ state: t.state }, t.seconds));
   } else {
-    engine = new QueryEngine(catalog);
+    // Standalone: queries on accelerated data run on a pool of workers, one
+    // per core, so every core works and this thread stays free for I/O.
+    const workers = workerCount();
+    if (workers > 0) {
+      const pool = new WorkerPool(workers);
+      stops.push(() => pool.close());
+      engine = new QueryEngine(
+        catalog,
+        { targetPartitions: Math.max(parallelism, workers) },
+        new ParallelRunner(catalog, pool, { batchSize: DEFAULT_ENGINE_OPTIONS.batchSize }),
+      );
+      log("INFO", `query workers: ${workers}`);
+    } else engine = new QueryEngine(catalog);
   }
 
   const tls = flags.tls
@@ -193,6 +284,13 @@ async function start(
       key: await Deno.readTextFile(flags.tls.keyFile),
     }
     : null;
+  // Every query (HTTP and Flight SQL) passes this gate; it also counts what a graceful stop waits for.
+  const admission = new Admission({
+    maxConcurrent: pod.runtime.maxConcurrent,
+    maxQueued: envCount("SPICED_QUERY_QUEUE_SIZE"),
+    queueTimeoutMs: envMs("SPICED_QUERY_QUEUE_TIMEOUT_MS"),
+  });
+  let draining = false;
   const ctx: ApiContext = {
     role,
     version: VERSION,
@@ -206,26 +304,26 @@ async function start(
     maxRequestBodyBytes: pod.runtime.maxRequestBodyBytes ?? 10 * 1024 * 1024,
     insecure: flags.allowInsecureConnections && role !== "standalone",
     log: (m) => log("INFO", m),
-    ready: scheduler
-      ? () =>
-        datasets.ready && scheduler!.executors.size > 0 &&
-        [...scheduler!.executors.values()].some((e) => e.ready)
-      : executor
-      ? () => datasets.ready && executor!.registered
-      : undefined,
+    admit: (signal) => admission.acquire(signal),
+    ready: () =>
+      !draining && (scheduler
+        ? datasets.ready && scheduler!.executors.size > 0 &&
+          [...scheduler!.executors.values()].some((e) => e.ready) && !!warmup?.ready
+        : executor
+        ? datasets.ready && executor!.registered
+        : datasets.ready),
     sqlUnavailable: role === "executor"
       ? "executors do not answer queries: send them to the scheduler's /v1/sql"
       : undefined,
     extraStatus: scheduler
-      ? () => ({
-        executors: scheduler!.executorStatus(),
-        running_queries: queries.running().map((q) => ({
-          id: q.id,
-          sql: q.sql,
-          started_at: q.startedAt.toISOString(),
-          ...(scheduler!.jobDetails(q.id) ?? {}),
-        })),
-      })
+      ? () => {
+        const executors = scheduler!.executorStatus();
+        return {
+          executors_active: executors.length,
+          slots_total: executors.reduce((n, e) => n + (e.slots as number), 0),
+          executors,
+        };
+      }
       : executor
       ? () => ({
         scheduler: flags.schedulerAddress!.url,
@@ -235,6 +333,8 @@ async function start(
         running_tasks: executor!.runningTasks,
       })
       : undefined,
+    queryDetails: scheduler ? (id) => scheduler!.jobDetails(id) : undefined,
+    extraRoutes: serveDashboard,
   };
   const http = await startHttpServer(
     { host: flags.http.host, port: flags.http.port, explicit: flags.explicit.has("http"), tls },
@@ -259,13 +359,19 @@ async function start(
           tls: tls
             ? { cert: new TextEncoder().encode(tls.cert), key: new TextEncoder().encode(tls.key) }
             : null,
-          onQuery: (info) =>
-            queries.recordFinished(info.sql, "flight", info.queryId, info.durationMs, {
+          onQuery: (info) => {
+            const q = queries.recordFinished(info.sql, "flight", info.queryId, info.durationMs, {
               rows: info.rows,
+              bytes: info.bytes,
               error: info.error
                 ? new SpiceError(info.error.code as never, info.error.message)
                 : undefined,
-            }),
+            });
+            const details = scheduler?.jobDetails(info.queryId);
+            if (details) Object.assign(q.details, details);
+          },
+          admit: (signal) => admission.acquire(signal),
+          queryTimeoutMs: pod.runtime.queryTimeoutMs,
         }),
       (msg) => log("INFO", msg),
     );
@@ -299,10 +405,44 @@ async function start(
     queries,
     scheduler,
     executor,
-    stop: async () => {
-      for (const s of stops.reverse()) await Promise.resolve(s()).catch(() => {});
+    admission,
+    stop(opts = {}) {
+      stopping ??= (async () => {
+        if ((opts.graceMs ?? 0) > 0) await drain(opts.graceMs!);
+        // Each part gets a bounded time to stop: a shutdown never hangs.
+        for (const s of [...stops].reverse()) {
+          let timer: ReturnType<typeof setTimeout> | undefined;
+          await Promise.race([
+            Promise.resolve().then(s).catch(() => {}),
+            new Promise<void>((r) => (timer = setTimeout(r, 5000))),
+          ]);
+          clearTimeout(timer);
+        }
+      })();
+      return stopping;
     },
   };
+
+  /** The graceful part of a stop: refuse new work, let running work finish within the grace. */
+  async function drain(graceMs: number): Promise<void> {
+    draining = true;
+    admission.close(`spiced (${role}) is shutting down and accepts no new queries`);
+    if (executor) {
+      log("INFO", `shutting down: ${executor.runningTasks} running tasks, grace ${graceMs} ms`);
+      await executor.drain(graceMs);
+      return;
+    }
+    const running = admission.stats.running;
+    log("INFO", `shutting down: waiting up to ${graceMs} ms for ${running} running queries`);
+    if (await admission.idle(graceMs)) return;
+    log("WARN", `grace period over: cancelling ${admission.stats.running} running queries`);
+    const why = new SpiceError(
+      "UNAVAILABLE",
+      `spiced shut down before the query finished (grace period of ${graceMs} ms over)`,
+    );
+    for (const q of queries.running()) q.controller.abort(why);
+    await admission.idle(2000);
+  }
 }
 
 /** The host an executor advertises: the flag (or NODE_ADVERTISE_ADDRESS), else a loopback-safe default. */
@@ -317,6 +457,16 @@ function advertiseHost(flags: Flags): string {
   const h = flags.nodeBindAddress.host;
   if (h === "0.0.0.0" || h === "::" || h === "") return "127.0.0.1";
   return h;
+}
+
+function envCount(name: string): number | undefined {
+  const v = Deno.env.get(name);
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) {
+    throw new SpiceError("CONFIG", `environment variable ${name} must be a non-negative integer`);
+  }
+  return n;
 }
 
 function envMs(name: string): number | undefined {

@@ -7,6 +7,7 @@
 
 import type { RecordBatch } from "../arrow/batch.ts";
 import type { Schema } from "../arrow/types.ts";
+import type { UnitStats } from "../connectors/pruning.ts";
 import type { Expr } from "../plan/expr.ts";
 
 /** Statistics the planner uses to order joins and pick build sides. */
@@ -55,6 +56,12 @@ export interface TableProvider {
   statistics(): TableStatistics;
   /** Splits a scan into partitions, pruning what the filters exclude. */
   planScan(filters: ScanFilters, targetPartitions: number): Promise<ScanPlan>;
+  /**
+   * What is known of a partition's values before reading it (hive partition
+   * values, Parquet min/max statistics), by column index; null when nothing.
+   * Optional: the arrow accelerator keeps it per unit to prune in memory.
+   */
+  partitionStatistics?(partition: ScanPartition): Promise<UnitStats | null>;
   /** Reads one partition, returning only the projected columns (by index), in that order. */
   scan(
     partition: ScanPartition,

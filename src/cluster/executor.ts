@@ -13,8 +13,9 @@ import { clusterChannelCredentials, clusterServerCredentials } from "./mtls.ts";
 import { SpiceError, toSpiceError } from "../errors.ts";
 import { MetricsSink } from "../exec/context.ts";
 import { decodePlan, encodePlan } from "../distributed/codec.ts";
-import { ShuffleStore } from "../distributed/shuffle_store.ts";
+import { checkJobId, ShuffleStore } from "../distributed/shuffle_store.ts";
 import { runTask, type TaskDescriptor } from "../distributed/task.ts";
+import { FINAL_STAGE } from "../distributed/stages.ts";
 import {
   bindServer,
   CHANNEL_OPTIONS,
@@ -28,6 +29,7 @@ import {
   unary,
 } from "./grpc.ts";
 import { PeerClients, RemoteExchanges, type ShuffleTicket } from "./shuffle_client.ts";
+import { doGetFaultFromEnv, injectedFault } from "./faults.ts";
 
 /** Executor settings. */
 export interface ExecutorOptions {
@@ -44,6 +46,10 @@ export interface ExecutorOptions {
   readonly catalog: Catalog;
   /** True once this node's datasets are loaded (reported in heartbeats). */
   readonly ready: () => boolean;
+  /** The accelerated units held here, reported in heartbeats (src/cluster/affinity.ts). */
+  readonly shardHoldings?: () => unknown;
+  /** Drops the accelerated units the scheduler says are no longer this executor's. */
+  readonly dropShards?: (units: Record<string, Record<string, number[]>>) => void;
   readonly version: string;
   readonly log: (level: "INFO" | "WARN" | "ERROR", msg: string) => void;
   readonly heartbeatIntervalMs?: number;
@@ -62,6 +68,18 @@ export interface ExecutorCounters {
   shuffleBytesRead: number;
   shuffleRowsRead: number;
   shuffleBytesFetched: number;
+  shuffleBytesSpilled: number;
+  /** Shuffle fetches that failed and were tried again. */
+  shuffleFetchRetries: number;
+}
+
+/** One finished task, as told to `onTaskEnd` listeners. */
+export interface TaskEnd {
+  readonly job: string;
+  readonly stage: number;
+  readonly partition: number;
+  readonly state: "succeeded" | "failed" | "cancelled";
+  readonly seconds: number;
 }
 
 interface RunningTask {
@@ -82,7 +100,10 @@ export class ExecutorNode {
     shuffleBytesRead: 0,
     shuffleRowsRead: 0,
     shuffleBytesFetched: 0,
+    shuffleBytesSpilled: 0,
+    shuffleFetchRetries: 0,
   };
+  readonly #taskListeners: ((t: TaskEnd) => void)[] = [];
   #server: grpc.Server | null = null;
   #port = 0;
   #scheduler: grpc.Client;
@@ -93,6 +114,13 @@ export class ExecutorNode {
   #stopped = false;
   #heartbeat: ReturnType<typeof setTimeout> | null = null;
   #lastSchedulerError = "";
+  /** The scheduler instance last registered with (a new one means the old one's jobs are gone). */
+  #schedulerId: string | null = null;
+  /** DoGet streams being served now (a graceful stop lets them finish). */
+  #streams = 0;
+  #stopping: Promise<void> | null = null;
+  /** Test-only fault injection (SPICED_FAULT_DOGET_FAIL_AFTER); null in production. */
+  readonly #doGetFault = doGetFaultFromEnv();
 
   private constructor(private readonly opts: ExecutorOptions) {
     this.id = opts.id;
@@ -132,6 +160,22 @@ export class ExecutorNode {
     return this.#registered;
   }
 
+  /** Calls `f` after every task (for the task duration histogram). */
+  onTaskEnd(f: (t: TaskEnd) => void): void {
+    this.#taskListeners.push(f);
+  }
+
+  /** The counters, with the shuffle store's figures brought up to date. */
+  refreshCounters(): ExecutorCounters {
+    const s = this.store.stats;
+    this.counters.shuffleBytesWritten = s.bytesWritten;
+    this.counters.shuffleRowsWritten = s.rowsWritten;
+    this.counters.shuffleBytesRead = s.bytesRead;
+    this.counters.shuffleRowsRead = s.rowsRead;
+    this.counters.shuffleBytesSpilled = s.bytesSpilled;
+    return this.counters;
+  }
+
   /** Tasks running now. */
   get runningTasks(): number {
     return this.#running.size;
@@ -161,21 +205,29 @@ export class ExecutorNode {
     server.addService(serviceDefinition("arrow.flight.protocol.FlightService"), {
       DoGet: (call: grpc.ServerWritableStream<{ ticket: Uint8Array }, unknown>) =>
         void this.#doGet(call),
+      // Streams end with emit("error"): destroy() does not send the status to the client.
       Handshake: (call: grpc.ServerDuplexStream<unknown, unknown>) =>
-        call.destroy(toGrpcError(new SpiceError("NOT_SUPPORTED", "no handshake on executors"))),
+        call.emit(
+          "error",
+          toGrpcError(new SpiceError("NOT_SUPPORTED", "no handshake on executors")),
+        ),
       ListFlights: (call: grpc.ServerWritableStream<unknown, unknown>) =>
-        call.destroy(
+        call.emit(
+          "error",
           toGrpcError(new SpiceError("NOT_SUPPORTED", "no flights listed by executors")),
         ),
       GetFlightInfo: unimplemented,
       PollFlightInfo: unimplemented,
       GetSchema: unimplemented,
       DoPut: (call: grpc.ServerDuplexStream<unknown, unknown>) =>
-        call.destroy(toGrpcError(new SpiceError("NOT_SUPPORTED", "no DoPut on executors"))),
+        call.emit("error", toGrpcError(new SpiceError("NOT_SUPPORTED", "no DoPut on executors"))),
       DoExchange: (call: grpc.ServerDuplexStream<unknown, unknown>) =>
-        call.destroy(toGrpcError(new SpiceError("NOT_SUPPORTED", "no DoExchange on executors"))),
+        call.emit(
+          "error",
+          toGrpcError(new SpiceError("NOT_SUPPORTED", "no DoExchange on executors")),
+        ),
       DoAction: (call: grpc.ServerWritableStream<unknown, unknown>) =>
-        call.destroy(toGrpcError(new SpiceError("NOT_SUPPORTED", "no actions on executors"))),
+        call.emit("error", toGrpcError(new SpiceError("NOT_SUPPORTED", "no actions on executors"))),
       ListActions: (call: grpc.ServerWritableStream<unknown, unknown>) => call.end(),
     });
     this.#port = await bindServer(
@@ -187,6 +239,7 @@ export class ExecutorNode {
   }
 
   async #doGet(call: grpc.ServerWritableStream<{ ticket: Uint8Array }, unknown>): Promise<void> {
+    this.#streams++;
     try {
       let ticket: ShuffleTicket;
       try {
@@ -198,15 +251,41 @@ export class ExecutorNode {
         throw new SpiceError("INVALID_ARGUMENT", "malformed shuffle ticket");
       }
       const messages = await this.store.read(ticket);
+      // Test-only: cut one intermediate shuffle stream after N messages (see faults.ts).
+      const fault = ticket.stage !== FINAL_STAGE ? this.#doGetFault : null;
+      let sent = 0;
       for (const m of messages) {
         if (call.cancelled) return;
+        if (fault?.hit(sent)) {
+          this.opts.log(
+            "WARN",
+            `injected fault: cutting the DoGet stream of job ${ticket.job} stage ${ticket.stage} map ${ticket.map} bucket ${ticket.bucket} after ${sent} messages`,
+          );
+          throw injectedFault(`stream cut after ${sent} messages`);
+        }
         const ok = call.write({ data_header: m.header, data_body: m.body });
-        // Respect back-pressure: wait for the transport to drain.
-        if (!ok) await new Promise((r) => call.once("drain", r));
+        sent++;
+        // Respect back-pressure: wait for the transport to drain (or the call to end).
+        if (!ok) {
+          await new Promise<void>((r) => {
+            const done = () => {
+              call.off("drain", done);
+              call.off("cancelled", done);
+              call.off("close", done);
+              r();
+            };
+            call.on("drain", done);
+            call.on("cancelled", done);
+            call.on("close", done);
+          });
+        }
       }
       call.end();
     } catch (e) {
-      call.destroy(toGrpcError(e));
+      // emit("error") sends the status; destroy() after an await leaves the client waiting.
+      if (!call.cancelled) call.emit("error", toGrpcError(e));
+    } finally {
+      this.#streams--;
     }
   }
 
@@ -215,7 +294,14 @@ export class ExecutorNode {
     if (this.#running.size >= this.opts.slots) {
       return Promise.resolve({ accepted: false, message: "no free slot" });
     }
-    const desc = decodePlan<TaskDescriptor>(taskJson);
+    let desc: TaskDescriptor;
+    try {
+      const bytes = taskJson ?? new Uint8Array(0);
+      checkJsonDepth(bytes, MAX_TASK_JSON_DEPTH);
+      desc = checkTask(decodePlan<unknown>(bytes));
+    } catch (e) {
+      return Promise.reject(e);
+    }
     const key = `${desc.job}/${desc.stage}/${desc.partition}/${desc.attempt}`;
     const t: RunningTask = { desc, controller: new AbortController() };
     this.#running.set(key, t);
@@ -234,6 +320,15 @@ export class ExecutorNode {
       store: this.store,
       peers: this.#peers,
       onFetch: (_rows, bytes) => (this.counters.shuffleBytesFetched += bytes),
+      onRetry: (r) => {
+        this.counters.shuffleFetchRetries++;
+        this.opts.log(
+          "WARN",
+          `shuffle fetch of job ${r.ticket.job} stage ${r.ticket.stage} map ${r.ticket.map} bucket ${r.ticket.bucket} from executor ${r.executorId} (${r.address}) failed after ${r.delivered} batches: ${r.error.message}; retrying (attempt ${
+            r.attempt + 1
+          })`,
+        );
+      },
     });
     const t0 = performance.now();
     let report: Record<string, unknown>;
@@ -269,13 +364,22 @@ export class ExecutorNode {
         }),
       };
     }
-    this.counters.taskSeconds += (performance.now() - t0) / 1000;
-    const s = this.store.stats;
-    this.counters.shuffleBytesWritten = s.bytesWritten;
-    this.counters.shuffleRowsWritten = s.rowsWritten;
-    this.counters.shuffleBytesRead = s.bytesRead;
-    this.counters.shuffleRowsRead = s.rowsRead;
+    const seconds = (performance.now() - t0) / 1000;
+    this.counters.taskSeconds += seconds;
+    this.refreshCounters();
     release();
+    const end: TaskEnd = {
+      job: desc.job,
+      stage: desc.stage,
+      partition: desc.partition,
+      state: report.state as TaskEnd["state"],
+      seconds,
+    };
+    for (const l of this.#taskListeners) {
+      try {
+        l(end);
+      } catch { /* a listener's failure is not the task's */ }
+    }
     await this.#report({
       executor_id: this.id,
       job_id: desc.job,
@@ -304,10 +408,11 @@ export class ExecutorNode {
   }
 
   async #register(): Promise<boolean> {
+    if (this.#stopped) return false;
     try {
       const res = await unary<
         unknown,
-        { accepted: boolean; heartbeat_interval_ms: number; message: string }
+        { accepted: boolean; heartbeat_interval_ms: number; message: string; scheduler_id?: string }
       >(
         this.#scheduler,
         "RegisterExecutor",
@@ -324,6 +429,24 @@ export class ExecutorNode {
         this.opts.log("WARN", `scheduler refused registration: ${res.message}`);
         return false;
       }
+      if (this.#stopped) return false;
+      const sid = res.scheduler_id || null;
+      if (sid && this.#schedulerId && sid !== this.#schedulerId) {
+        // A new scheduler: the old one's jobs are gone, and so is the use of their output.
+        const jobs = this.store.jobs();
+        this.#dropStaleTasks("the scheduler restarted");
+        for (const job of jobs) {
+          this.#shared.delete(job);
+          await this.store.removeJob(job).catch(() => {});
+        }
+        if (jobs.length) {
+          this.opts.log(
+            "INFO",
+            `new scheduler instance: dropped the shuffle output of ${jobs.length} jobs of the previous one`,
+          );
+        }
+      }
+      if (sid) this.#schedulerId = sid;
       if (!this.#registered) {
         this.opts.log(
           "INFO",
@@ -349,6 +472,14 @@ export class ExecutorNode {
     }
   }
 
+  #applyDirectives(json: Uint8Array | undefined): void {
+    if (!json?.byteLength || !this.opts.dropShards) return;
+    try {
+      const d = JSON.parse(new TextDecoder().decode(json));
+      if (d?.drop_units && typeof d.drop_units === "object") this.opts.dropShards(d.drop_units);
+    } catch { /* a malformed directive is ignored */ }
+  }
+
   #loop(): void {
     const interval = this.opts.heartbeatIntervalMs ?? 2000;
     const tick = async () => {
@@ -357,7 +488,7 @@ export class ExecutorNode {
         await this.#register();
       } else {
         try {
-          const res = await unary<unknown, { reregister: boolean }>(
+          const res = await unary<unknown, { reregister: boolean; directives_json?: Uint8Array }>(
             this.#scheduler,
             "Heartbeat",
             {
@@ -365,17 +496,25 @@ export class ExecutorNode {
               free_slots: Math.max(0, this.opts.slots - this.#running.size),
               running_tasks: this.#running.size,
               metrics_json: new TextEncoder().encode(
-                JSON.stringify({ ...this.counters, ready: this.opts.ready() }),
+                JSON.stringify({
+                  ...this.refreshCounters(),
+                  ready: this.opts.ready(),
+                  accel: this.opts.shardHoldings?.(),
+                }),
               ),
             },
             5000,
             "scheduler",
           );
-          if (res.reregister) {
+          this.#applyDirectives(res.directives_json);
+          if (res.reregister && !this.#stopped) {
             this.opts.log(
               "INFO",
               "scheduler does not know this executor (it restarted?): registering again",
             );
+            // The scheduler has given up on whatever runs here (it retries those tasks
+            // elsewhere); finishing them would only hold slots it believes are free.
+            this.#dropStaleTasks("the scheduler dropped this executor");
             this.#registered = false;
             await this.#register();
           }
@@ -391,8 +530,67 @@ export class ExecutorNode {
     void tick();
   }
 
+  /** Cancels every running task: the scheduler no longer counts on them (their reports are stale). */
+  #dropStaleTasks(why: string): void {
+    if (this.#running.size === 0) return;
+    this.opts.log("INFO", `cancelling ${this.#running.size} stale tasks: ${why}`);
+    for (const t of this.#running.values()) {
+      t.controller.abort(new SpiceError("CANCELLED", `stale task: ${why}`));
+    }
+  }
+
+  /**
+   * Graceful stop: refuses new tasks, deregisters at once (the scheduler
+   * drops this executor and runs its tasks and the shuffle output it still
+   * needs elsewhere: running tasks are handed back, not lost to a heartbeat
+   * timeout), cancels the handed-back tasks, lets the DoGet streams being
+   * served finish for at most `graceMs`, then stops.
+   */
+  async drain(graceMs: number): Promise<void> {
+    if (this.#stopped) return await this.stop();
+    this.#stopped = true;
+    if (this.#heartbeat) clearTimeout(this.#heartbeat);
+    const running = this.#running.size;
+    if (this.#registered) {
+      try {
+        await unary(
+          this.#scheduler,
+          "DeregisterExecutor",
+          { executor_id: this.id },
+          Math.min(5000, Math.max(500, graceMs)),
+          "scheduler",
+        );
+        this.opts.log(
+          "INFO",
+          `deregistered from the scheduler; ${running} running tasks handed back`,
+        );
+      } catch (e) {
+        this.opts.log("WARN", `could not deregister: ${toSpiceError(e).message}`);
+      }
+      this.#registered = false;
+    }
+    for (const t of this.#running.values()) {
+      t.controller.abort(
+        new SpiceError("CANCELLED", "executor shutting down: task handed back to the scheduler"),
+      );
+    }
+    const end = Date.now() + graceMs;
+    while ((this.#streams > 0 || this.#running.size > 0) && Date.now() < end) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    if (this.#streams > 0) {
+      this.opts.log("WARN", `grace period over: cutting ${this.#streams} shuffle streams`);
+    }
+    await this.stop();
+  }
+
   /** Deregisters (best effort), cancels tasks, and stops serving. */
-  async stop(): Promise<void> {
+  stop(): Promise<void> {
+    this.#stopping ??= this.#stop();
+    return this.#stopping;
+  }
+
+  async #stop(): Promise<void> {
     this.#stopped = true;
     if (this.#heartbeat) clearTimeout(this.#heartbeat);
     for (const t of this.#running.values()) {
@@ -411,5 +609,56 @@ export class ExecutorNode {
     this.#peers.close();
     if (this.#server) await shutdownServer(this.#server);
     for (const job of this.store.jobs()) await this.store.removeJob(job);
+  }
+}
+
+/** Checks a decoded task descriptor's shape, so that nonsense is refused at launch, not run. */
+function checkTask(d: unknown): TaskDescriptor {
+  const bad = (what: string) => new SpiceError("INVALID_ARGUMENT", `malformed task: ${what}`);
+  if (!d || typeof d !== "object" || Array.isArray(d)) throw bad("not an object");
+  const t = d as Record<string, unknown>;
+  if (typeof t.job !== "string" || t.job === "") throw bad("job must be a non-empty string");
+  checkJobId(t.job);
+  for (const k of ["stage", "partition", "attempt"]) {
+    if (!Number.isInteger(t[k]) || (t[k] as number) < 0) {
+      throw bad(`${k} must be a non-negative integer`);
+    }
+  }
+  const plan = t.plan as Record<string, unknown> | null;
+  if (!plan || typeof plan !== "object" || typeof plan.op !== "string") {
+    throw bad("plan must be a physical plan node");
+  }
+  const output = t.output as Record<string, unknown> | null;
+  if (!output || typeof output !== "object" || typeof output.kind !== "string") {
+    throw bad("output must be an output partitioning");
+  }
+  if (!t.inputs || typeof t.inputs !== "object" || Array.isArray(t.inputs)) {
+    throw bad("inputs must be an object");
+  }
+  return d as TaskDescriptor;
+}
+
+/** Task plans nest a few levels per plan node; far deeper JSON is not a plan. */
+const MAX_TASK_JSON_DEPTH = 10_000;
+
+/**
+ * Refuses JSON nested deeper than `max` before parsing it: JSON.parse would
+ * build every level (20 MB of "[" is 20 million arrays, seconds of work and
+ * gigabytes of memory) before finding that the text is not a task at all.
+ */
+function checkJsonDepth(bytes: Uint8Array, max: number): void {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < bytes.length; i++) {
+    const c = bytes[i];
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped byte
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > max) {
+        throw new SpiceError("INVALID_ARGUMENT", `malformed task: JSON nested deeper than ${max}`);
+      }
+    } else if (c === 0x7d || c === 0x5d) depth--;
   }
 }

@@ -105,7 +105,15 @@ export function handleUnary<Req, Res>(
   f: (req: Req, call: grpc.ServerUnaryCall<Req, Res>) => Promise<Res>,
 ): grpc.handleUnaryCall<Req, Res> {
   return (call, callback) => {
-    f(call.request, call).then((r) => callback(null, r), (e) => callback(toGrpcError(e)));
+    // A handler that throws before returning its promise (say, on a malformed
+    // request) must answer with an error, not escape into grpc-js and end the process.
+    let p: Promise<Res>;
+    try {
+      p = f(call.request, call);
+    } catch (e) {
+      p = Promise.reject(e);
+    }
+    p.then((r) => callback(null, r), (e) => callback(toGrpcError(e)));
   };
 }
 

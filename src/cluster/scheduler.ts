@@ -26,6 +26,7 @@ import { type PhysicalPlan, physicalSchema } from "../physical/plan.ts";
 import { FlightDataDecoder } from "../server/flight/ipc.ts";
 import { CHANNEL_OPTIONS, clientConstructor, type ClusterSecurity, grpc, unary } from "./grpc.ts";
 import { PeerClients } from "./shuffle_client.ts";
+import { UnitAffinity, type UnitReport } from "./affinity.ts";
 
 /** Scheduler settings. */
 export interface SchedulerOptions {
@@ -39,6 +40,15 @@ export interface SchedulerOptions {
   /** Attempts per task before the job fails (default 4). */
   readonly maxAttempts?: number;
   readonly log: (level: "INFO" | "WARN" | "ERROR", msg: string) => void;
+  /** Called when a job ends, with its summary (what `jobDetails` returns from then on). */
+  readonly onJobEnd?: (jobId: string, details: Record<string, unknown>) => void;
+  /**
+   * How long a task that reads accelerated data waits for a slot on the
+   * executor holding that data before it runs elsewhere (default 3 s).
+   */
+  readonly localityWaitMs?: number;
+  /** The generation a dataset's accelerated units are planned with now (see affinity.ts). */
+  readonly currentGeneration?: (table: string) => string | undefined;
 }
 
 /** An executor as the scheduler sees it. */
@@ -103,6 +113,8 @@ export class Scheduler {
   readonly #jobs = new Map<string, Job>();
   readonly #opts: SchedulerOptions;
   readonly #peers: PeerClients;
+  /** Where accelerated units live; keeps scan tasks there (affinity.ts). */
+  readonly #affinity: UnitAffinity;
   #timer: ReturnType<typeof setInterval> | null = null;
   readonly id = crypto.randomUUID();
   /** Completed tasks per executor (cluster metrics, survives job cleanup). */
@@ -112,6 +124,7 @@ export class Scheduler {
   constructor(opts: SchedulerOptions) {
     this.#opts = opts;
     this.#peers = new PeerClients(opts.security);
+    this.#affinity = new UnitAffinity({ currentGeneration: opts.currentGeneration });
     this.#timer = setInterval(() => this.#tick(), 500);
   }
 
@@ -192,6 +205,8 @@ export class Scheduler {
         const m = JSON.parse(new TextDecoder().decode(metricsJson));
         e.ready = !!m.ready;
         delete m.ready;
+        if (m.accel && typeof m.accel === "object") this.#affinity.recordHoldings(id, m.accel);
+        delete m.accel;
         e.counters = m;
       } catch { /* a malformed report is ignored */ }
     }
@@ -235,11 +250,14 @@ export class Scheduler {
         }
       } else job.waitingSince = null;
     }
+    // Tasks waiting for the executor that holds their data run elsewhere once the wait is over.
+    if (this.#jobs.size > 0) this.#schedule();
   }
 
   #lose(e: ExecutorInfo, why: string): void {
     if (!this.executors.has(e.id)) return;
     this.executors.delete(e.id);
+    this.#affinity.forgetExecutor(e.id);
     e.client.close();
     this.#opts.log("WARN", `executor ${e.id} (${e.address}) lost: ${why}`);
     for (const job of this.#jobs.values()) {
@@ -462,7 +480,14 @@ export class Scheduler {
   async #cleanup(job: Job): Promise<void> {
     this.#described.set(job.id, this.describeJob(job.id));
     if (this.#described.size > 50) this.#described.delete(this.#described.keys().next().value!);
+    const summary = this.jobDetails(job.id)!;
+    this.#summaries.set(job.id, summary);
+    if (this.#summaries.size > 200) this.#summaries.delete(this.#summaries.keys().next().value!);
+    try {
+      this.#opts.onJobEnd?.(job.id, summary);
+    } catch { /* observers do not stop the cleanup */ }
     this.#jobs.delete(job.id);
+    this.#affinity.forgetJob(job.id);
     await Promise.all([...job.executorsUsed].map(async (id) => {
       const e = this.executors.get(id);
       if (e) await unary(e.client, "RemoveJobData", { job_id: job.id }, 5000, e.id).catch(() => {});
@@ -484,6 +509,7 @@ export class Scheduler {
     const e = this.executors.get(r.executor_id);
     const key = `${r.job_id}/${r.stage_id}/${r.partition}/${r.attempt}`;
     e?.running.delete(key);
+    this.#affinity.finished(key, r.state === "succeeded");
     if (e) e.freeSlots = Math.min(e.slots, e.freeSlots + 1);
     const job = this.#jobs.get(r.job_id);
     if (!job || job.state !== "running") return;
@@ -531,7 +557,11 @@ export class Scheduler {
     // A lost map output: re-run the producer tasks that were on that executor.
     if (extra.lostExecutor && extra.lostStage !== null && extra.lostStage !== undefined) {
       const lost = this.executors.get(extra.lostExecutor);
-      if (lost && Date.now() - lost.lastHeartbeat > this.#timeout / 2) {
+      if (
+        lost &&
+        (Date.now() - lost.lastHeartbeat > this.#timeout / 2 ||
+          /ECONNREFUSED/.test(r.error_message))
+      ) {
         this.#lose(lost, "its shuffle output could not be fetched");
       }
       const producer = job.stages.get(extra.lostStage);
@@ -567,8 +597,9 @@ export class Scheduler {
           if (!s.stage.inputs.every((i) => this.#stageDone(job.stages.get(i)!))) continue;
           for (const t of s.tasks) {
             if (t.phase !== "pending") continue;
-            const e = this.#pickExecutor();
-            if (!e) return;
+            const e = this.#placeTask(job, s, t);
+            if (e === null) return; // no free slot anywhere
+            if (e === undefined) continue; // waiting for the executor that holds its data
             this.#launch(job, s, t, e);
           }
         }
@@ -594,7 +625,37 @@ export class Scheduler {
     return best;
   }
 
+  /**
+   * Where a task goes: a task that reads accelerated data goes to the
+   * executor that owns the data (it may wait `localityWaitMs` for a slot
+   * there); any other task to `#pickExecutor`. Null when no executor has a
+   * free slot; undefined while the task waits for its executor.
+   */
+  #placeTask(job: Job, s: StageState, t: TaskState): ExecutorInfo | null | undefined {
+    const any = this.#pickExecutor();
+    if (!any) return null;
+    const want = this.#affinity.preferred(
+      job.id,
+      s.stage.id,
+      s.stage.plan,
+      t.partition,
+      [...this.executors.keys()],
+    );
+    if (want === null) return any;
+    const e = this.executors.get(want);
+    if (e && e.slots - e.running.size > 0) return e;
+    const key = `${job.id}/${s.stage.id}/${t.partition}/${t.attempt}`;
+    return this.#affinity.waitedMs(key) < (this.#opts.localityWaitMs ?? 3000) ? undefined : any;
+  }
+
+  /** Units an executor should drop (sent back in its heartbeat reply), or null. */
+  shardDirectives(id: string): UnitReport | null {
+    if (!this.executors.has(id)) return null;
+    return this.#affinity.directives(id, [...this.executors.keys()]);
+  }
+
   #launch(job: Job, s: StageState, t: TaskState, e: ExecutorInfo): void {
+    const kept: Parameters<UnitAffinity["launched"]>[2] = [];
     const inputs: Record<number, InputLocations> = {};
     for (const i of s.stage.inputs) {
       inputs[i] = {
@@ -609,11 +670,16 @@ export class Scheduler {
       stage: s.stage.id,
       partition: t.partition,
       attempt: t.attempt,
-      plan: trimForPartition(s.stage.plan, t.partition),
+      plan: trimForPartition(
+        s.stage.plan,
+        t.partition,
+        this.#affinity.assigner(job.id, e.id, [...this.executors.keys()], kept),
+      ),
       output: s.stage.output,
       inputs,
     };
     const key = `${job.id}/${s.stage.id}/${t.partition}/${t.attempt}`;
+    this.#affinity.launched(key, e.id, kept);
     t.phase = "running";
     t.executor = e.id;
     t.address = e.address;
@@ -634,8 +700,14 @@ export class Scheduler {
         if (!res.accepted) this.#requeue(job, t, e, key, attempt);
       })
       .catch((err) => {
-        this.#opts.log("WARN", `launching a task on ${e.id} failed: ${toSpiceError(err).message}`);
+        const msg = toSpiceError(err).message;
+        this.#opts.log("WARN", `launching a task on ${e.id} failed: ${msg}`);
         this.#requeue(job, t, e, key, attempt);
+        // Nothing listens there any more: the process is gone. Waiting for the heartbeat
+        // timeout would only send task after task to it (it always looks free).
+        if (/ECONNREFUSED/.test(msg) && this.executors.get(e.id) === e) {
+          this.#lose(e, `it refused a connection (${msg})`);
+        }
       });
   }
 
@@ -668,17 +740,38 @@ export class Scheduler {
       registered_at: e.registeredAt.toISOString(),
       state: e.ready ? "ready" : "loading",
       tasks_launched: e.tasksLaunched,
+      accelerated_units: this.#affinity.heldUnits(e.id),
+      counters: e.counters,
     }));
   }
 
-  /** Stages of a running job for /v1/status and /v1/queries. */
+  readonly #summaries = new Map<string, Record<string, unknown>>();
+
+  /**
+   * A job's stages (task counts by phase, tasks and time per executor) and
+   * its tasks and time per executor, for /v1/status and /v1/queries; after
+   * the job ends, the summary kept at its end (the most recent 200).
+   */
   jobDetails(jobId: string): Record<string, unknown> | null {
     const job = this.#jobs.get(jobId);
-    if (!job) return null;
+    if (!job) return this.#summaries.get(jobId) ?? null;
+    const msOf = (v: { tasks: number; ms: number }) => ({
+      tasks: v.tasks,
+      ms: Math.round(v.ms * 10) / 10,
+    });
     return {
+      job_state: job.state,
       stages: job.order.map((id) => {
         const s = job.stages.get(id)!;
         const count = (ph: TaskPhase) => s.tasks.filter((t) => t.phase === ph).length;
+        const per = new Map<string, { tasks: number; ms: number }>();
+        for (const t of s.tasks) {
+          if (!t.result || !t.executor) continue;
+          const v = per.get(t.executor) ?? { tasks: 0, ms: 0 };
+          v.tasks++;
+          v.ms += t.result.elapsedMs;
+          per.set(t.executor, v);
+        }
         return {
           stage: id,
           tasks: s.tasks.length,
@@ -686,9 +779,13 @@ export class Scheduler {
           running: count("running"),
           succeeded: count("succeeded"),
           inputs: s.stage.inputs,
+          output: s.stage.output.kind === "hash"
+            ? `hash(${s.stage.output.partitions})`
+            : s.stage.output.kind,
+          executors: Object.fromEntries([...per].map(([e, v]) => [e, msOf(v)])),
         };
       }),
-      executors: Object.fromEntries(job.perExecutor),
+      executors: Object.fromEntries([...job.perExecutor].map(([e, v]) => [e, msOf(v)])),
     };
   }
 

@@ -31,11 +31,17 @@ export async function startSchedulerService(
     ),
     Heartbeat: handleUnary((
       r: { executor_id: string; free_slots: number; metrics_json: Uint8Array },
-    ) =>
-      Promise.resolve({
-        reregister: !scheduler.heartbeat(r.executor_id, r.free_slots, r.metrics_json),
-      })
-    ),
+    ) => {
+      const known = scheduler.heartbeat(r.executor_id, r.free_slots, r.metrics_json);
+      // Accelerated units the executor should drop (no longer its own, or an old generation).
+      const drop = known ? scheduler.shardDirectives(r.executor_id) : null;
+      return Promise.resolve({
+        reregister: !known,
+        directives_json: drop
+          ? new TextEncoder().encode(JSON.stringify({ drop_units: drop }))
+          : new Uint8Array(0),
+      });
+    }),
     ReportTask: handleUnary((r: Parameters<Scheduler["report"]>[0]) => {
       scheduler.report(r);
       return Promise.resolve({});

@@ -34,14 +34,27 @@ export interface ShuffleTicket {
   readonly bucket: number;
 }
 
+/**
+ * How long a DoGet stream may stay silent before it counts as failed (env
+ * `SPICED_SHUFFLE_IDLE_TIMEOUT_MS`, default 30 s). Shuffle output is complete
+ * before anyone fetches it, so a silent peer is a stopped or partitioned one:
+ * without this bound a fetch from a SIGSTOPped executor hangs forever.
+ */
+export function shuffleIdleTimeoutMs(): number {
+  const v = Number(Deno.env.get("SPICED_SHUFFLE_IDLE_TIMEOUT_MS") ?? "");
+  return v > 0 ? v : 30_000;
+}
+
 /** Flight clients to peers, one channel per address. */
 export class PeerClients {
   readonly #clients = new Map<string, grpc.Client>();
   readonly #security: ClusterSecurity;
+  readonly #idleMs: number;
 
   /** Clients using these credentials. */
-  constructor(security: ClusterSecurity) {
+  constructor(security: ClusterSecurity, opts: { idleTimeoutMs?: number } = {}) {
     this.#security = security;
+    this.#idleMs = opts.idleTimeoutMs ?? shuffleIdleTimeoutMs();
   }
 
   /** The Flight client of a peer. */
@@ -73,14 +86,39 @@ export class PeerClients {
     );
     const onAbort = () => call.cancel();
     signal.addEventListener("abort", onAbort, { once: true });
+    // Only the wait for the next message is timed, not the consumer's work between messages.
+    let idled = false;
+    let ended = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const it = call[Symbol.asyncIterator]();
     try {
-      for await (const m of call) {
+      for (;;) {
+        timer = setTimeout(() => {
+          idled = true;
+          call.cancel();
+        }, this.#idleMs);
+        const r = await it.next();
+        clearTimeout(timer);
+        if (r.done) {
+          ended = true;
+          break;
+        }
+        const m = r.value;
         yield { header: new Uint8Array(m.data_header), body: new Uint8Array(m.data_body) };
       }
     } catch (e) {
+      if (idled) {
+        throw new SpiceError(
+          "UNAVAILABLE",
+          `${address} sent no shuffle data for ${this.#idleMs} ms (stopped or unreachable)`,
+        );
+      }
       throw fromGrpcError(e, address);
     } finally {
+      clearTimeout(timer);
       signal.removeEventListener("abort", onAbort);
+      // The consumer stopped early: end the call rather than leave it open.
+      if (!ended && !idled) call.cancel();
     }
   }
 
@@ -100,6 +138,15 @@ export interface ShuffleReadOptions {
   readonly attempts?: number;
   /** Called for every batch fetched (for metrics). */
   readonly onFetch?: (rows: number, bytes: number) => void;
+  /** Called when a fetch failed and is tried again (for logs and metrics). */
+  readonly onRetry?: (info: {
+    readonly ticket: ShuffleTicket;
+    readonly executorId: string;
+    readonly address: string;
+    readonly attempt: number;
+    readonly delivered: number;
+    readonly error: SpiceError;
+  }) => void;
 }
 
 /** The exchange source of one task. */
@@ -169,6 +216,14 @@ export class RemoteExchanges implements ExchangeSource {
             { lostExecutor: where.executorId, lostStage: ticket.stage },
           );
         }
+        this.#opts.onRetry?.({
+          ticket,
+          executorId: where.executorId,
+          address: where.address,
+          attempt,
+          delivered,
+          error: se,
+        });
         await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
       }
     }

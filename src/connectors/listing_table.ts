@@ -29,7 +29,7 @@ import { type ParquetMetadata, readParquetMetadata } from "../formats/parquet/me
 import { type Expr, exprColumns } from "../plan/expr.ts";
 import { parseDate } from "../sql/literals.ts";
 import type { ObjectMeta, ObjectStore } from "./object_store.ts";
-import { canSkip, type RangeStats } from "./pruning.ts";
+import { canSkip, mergeRangeStats, type RangeStats, type UnitStats } from "./pruning.ts";
 
 /** How a listing table reads its files. */
 export interface ListingOptions {
@@ -191,14 +191,59 @@ export class ListingTable implements TableProvider {
     return this.#files.length;
   }
 
+  /** Where the files are read from (its counters show what a scan read). */
+  get store(): ObjectStore {
+    return this.#store;
+  }
+
   #meta(f: FileEntry): Promise<ParquetMetadata> {
-    let p = this.#metadata.get(f.meta.key);
+    // By key and size: a file rewritten since it was listed (seen through a
+    // refreshed listing's scan partitions) has its own footer.
+    const id = `${f.meta.key}\u0000${f.meta.size}`;
+    let p = this.#metadata.get(id);
     if (!p) {
       p = readParquetMetadata(this.#store.open(f.meta));
-      this.#metadata.set(f.meta.key, p);
-      p.catch(() => this.#metadata.delete(f.meta.key));
+      this.#metadata.set(id, p);
+      p.catch(() => this.#metadata.delete(id));
     }
     return p;
+  }
+
+  /**
+   * The partition's hive values (each column's min = max) and, for Parquet,
+   * its row groups' statistics merged (a column without statistics in one
+   * of them is left out).
+   */
+  async partitionStatistics(partition: ScanPartition): Promise<UnitStats | null> {
+    if (partition.kind !== "file") return null;
+    const d = partition.data as FileScanData;
+    const columns = new Map<number, RangeStats>();
+    let rows = partition.rows ?? -1;
+    if (this.#opts.format === "parquet") {
+      const m = await this.#meta({ meta: { key: d.key, size: d.size }, values: d.values });
+      const groups = d.rowGroups ?? m.rowGroups.map((_, g) => g);
+      rows = groups.reduce((s, g) => s + m.rowGroups[g].numRows, 0);
+      for (let c = 0; c < this.#fileColumns; c++) {
+        let merged: RangeStats | null = null;
+        for (const g of groups) {
+          const st = m.rowGroups[g].columns[c]?.stats;
+          if (!st) {
+            merged = null;
+            break;
+          }
+          merged = merged ? mergeRangeStats(merged, st) : st;
+        }
+        if (merged && groups.length > 0) columns.set(c, merged);
+      }
+    }
+    // A CSV file's row count is unknown: "infinitely many" keeps every
+    // null-count test honest (a NULL partition value is NULL in every row).
+    const known = rows >= 0 ? rows : Number.POSITIVE_INFINITY;
+    this.#partitionCols.forEach((p, k) => {
+      const v = partitionValue(d.values[k], p.type);
+      columns.set(this.#fileColumns + k, { min: v, max: v, nullCount: v === null ? known : 0 });
+    });
+    return columns.size === 0 ? null : { columns, rows: known };
   }
 
   async #loadRowCounts(): Promise<void> {

@@ -25,8 +25,23 @@ export interface UnitStats {
 
 function cmp(a: Value, b: Value): number {
   if (typeof a === "string" && typeof b === "string") return a < b ? -1 : a > b ? 1 : 0;
+  if (typeof a === "bigint" && typeof b === "bigint") return a < b ? -1 : a > b ? 1 : 0;
   const x = Number(a), y = Number(b);
   return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/**
+ * The statistics of two units taken together (e.g. the row groups of one
+ * scan partition): the smaller min, the larger max, the summed null counts.
+ * An unknown bound stays unknown.
+ */
+export function mergeRangeStats(a: RangeStats, b: RangeStats): RangeStats {
+  const unknown = a.min === null || a.max === null || b.min === null || b.max === null;
+  return {
+    min: unknown ? null : cmp(a.min, b.min) <= 0 ? a.min : b.min,
+    max: unknown ? null : cmp(a.max, b.max) >= 0 ? a.max : b.max,
+    nullCount: a.nullCount === null || b.nullCount === null ? null : a.nullCount + b.nullCount,
+  };
 }
 
 /** The provider column index read by `e` if it is a plain column (or a value-preserving cast of one). */

@@ -40,6 +40,26 @@ export interface ShuffleStats {
   bytesSpilled: number;
 }
 
+/**
+ * A job id as a directory name under the spill directory: letters, digits,
+ * `.`, `_`, `-` (never `.` or `..`). Job ids arrive in RPCs; one like
+ * `../../x` must not name a directory outside the spill directory.
+ */
+export function checkJobId(job: unknown): string {
+  if (
+    typeof job !== "string" || !/^[A-Za-z0-9._-]{1,128}$/.test(job) || job === "." ||
+    job === ".."
+  ) {
+    throw new SpiceError(
+      "INVALID_ARGUMENT",
+      `invalid job id ${
+        JSON.stringify(String(job).slice(0, 80))
+      }: letters, digits, ".", "_" and "-" only`,
+    );
+  }
+  return job;
+}
+
 function keyOf(k: BucketKey): string {
   return `${k.job}/${k.stage}/${k.map}/${k.bucket}`;
 }
@@ -86,7 +106,7 @@ export class ShuffleStore {
   }
 
   async #spill(k: BucketKey, b: Bucket): Promise<void> {
-    const dir = join(this.#spillDir, k.job);
+    const dir = join(this.#spillDir, checkJobId(k.job));
     await Deno.mkdir(dir, { recursive: true });
     const file = join(dir, `${k.stage}-${k.map}-${k.bucket}.arrows`);
     await Deno.writeFile(file, concatBytes(b.messages!.map((m) => frameMessage(m.header, m.body))));
@@ -115,6 +135,7 @@ export class ShuffleStore {
 
   /** Drops every bucket of a job. */
   async removeJob(job: string): Promise<void> {
+    checkJobId(job);
     for (const [key, b] of this.#buckets) {
       if (key.startsWith(job + "/")) {
         await this.#drop(b);

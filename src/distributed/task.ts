@@ -9,6 +9,7 @@
 
 import type { RecordBatch } from "../arrow/batch.ts";
 import { toArrowBatch, toArrowSchema } from "../arrow/interop.ts";
+import type { ScanPartition } from "../catalog/provider.ts";
 import type { ExchangeSource, OperatorMetrics, TaskContext } from "../exec/context.ts";
 import { executePlan } from "../exec/execute.ts";
 import { layoutOf } from "../exec/expr.ts";
@@ -55,18 +56,34 @@ export interface TaskResult {
 }
 
 /**
+ * Which scan partitions output partition `part` of a scan reads, when the
+ * scheduler deals them itself (to keep a task where its data is); undefined
+ * keeps the round-robin dealing. Every partition of the scan must go to
+ * exactly one `part`.
+ */
+export type ScanAssigner = (
+  scan: PhysicalPlan & { op: "scan" },
+  part: number,
+) => readonly ScanPartition[] | undefined;
+
+/**
  * Keeps only the scan partitions that task `partition` reads, so that each
  * task's plan carries its own share of the file list, not everybody's. The
  * partition numbering is unchanged (exchange reads depend on it); trimmed
  * scans are marked `taskLocal` and read every partition they still list.
  */
-export function trimForPartition(plan: PhysicalPlan, partition: number): PhysicalPlan {
+export function trimForPartition(
+  plan: PhysicalPlan,
+  partition: number,
+  assign?: ScanAssigner,
+): PhysicalPlan {
   const trim = (p: PhysicalPlan, part: number): PhysicalPlan => {
     switch (p.op) {
       case "scan":
         return {
           ...p,
-          scanPartitions: p.scanPartitions.filter((_, i) => i % p.partitions === part),
+          scanPartitions: assign?.(p, part) ??
+            p.scanPartitions.filter((_, i) => i % p.partitions === part),
           taskLocal: true,
         };
       case "exchange_read":

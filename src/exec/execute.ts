@@ -35,6 +35,36 @@ export function executePlan(
   return instrument(plan, dispatch(plan, partition, ctx), ctx);
 }
 
+/**
+ * Operator work runs on microtasks only (in-memory data never waits for I/O),
+ * so without a break a long query would starve timers and I/O: its own
+ * timeout would never fire, and cancels, heartbeats, health checks and other
+ * queries would wait for it. Every operator stream asks for a turn of the
+ * event loop before it pulls its next batch, so at most about one batch of
+ * work (or YIELD_EVERY_MS) passes between two turns, across all streams.
+ */
+const YIELD_EVERY_MS = 20;
+let lastYield = 0;
+let pendingTurn: Promise<void> | null = null;
+const NOTHING = new Uint8Array(0);
+
+/**
+ * A full turn of the event loop (timers and network I/O) when the last one is
+ * older than YIELD_EVERY_MS, else null; streams asking meanwhile share it.
+ * Neither setImmediate (timers run, sockets do not) nor setTimeout(0) (clamped
+ * to ~3 ms when nested) does this cheaply in Deno; a trivial async op does, in
+ * about 90 us.
+ */
+function turn(): Promise<void> | null {
+  if (pendingTurn) return pendingTurn;
+  if (performance.now() - lastYield < YIELD_EVERY_MS) return null;
+  pendingTurn = crypto.subtle.digest("SHA-1", NOTHING).then(() => {
+    lastYield = performance.now();
+    pendingTurn = null;
+  });
+  return pendingTurn;
+}
+
 async function* instrument(
   plan: PhysicalPlan,
   stream: AsyncIterable<RecordBatch>,
@@ -44,6 +74,11 @@ async function* instrument(
   const it = stream[Symbol.asyncIterator]();
   try {
     for (;;) {
+      // Re-check after each turn: streams woken by the same turn go one at a time.
+      for (let t = turn(); t !== null; t = turn()) {
+        await t;
+        if (ctx.signal.aborted) throw ctx.signal.reason;
+      }
       const t0 = performance.now();
       const r = await it.next();
       m.elapsedMs += performance.now() - t0;
@@ -66,8 +101,15 @@ async function collect(stream: AsyncIterable<RecordBatch>): Promise<RecordBatch[
 function sharedOnce<T>(ctx: TaskContext, key: string, make: () => Promise<T>): Promise<T> {
   let p = ctx.shared.get(key) as Promise<T> | undefined;
   if (!p) {
-    p = make();
-    ctx.shared.set(key, p);
+    const made = make();
+    p = made;
+    ctx.shared.set(key, made);
+    // A failure is not shared with later tasks: on an executor, `shared` lives as long as
+    // the job, and a retried task (its input re-run elsewhere) must build again, not
+    // inherit the rejection (with the lost executor's address in it) forever.
+    made.catch(() => {
+      if (ctx.shared.get(key) === made) ctx.shared.delete(key);
+    });
   }
   return p;
 }

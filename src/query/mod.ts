@@ -33,6 +33,14 @@ export interface PlanRunner {
   describe?(queryId: string): ReadonlyMap<number, string>;
   /** Partitions to plan for now (e.g. the cluster's task slots). */
   targetPartitions?(): number;
+  /**
+   * The plan as the stages this runner runs it in, for EXPLAIN's third row
+   * (`distributed_plan`); after EXPLAIN ANALYZE, with the query's figures.
+   */
+  distributedPlan?(
+    plan: PhysicalPlan,
+    analyzed?: { readonly queryId: string; readonly figures: ReadonlyMap<number, NodeFigures> },
+  ): string;
 }
 
 /** Engine settings. */
@@ -142,6 +150,7 @@ export class QueryEngine {
       ],
     };
     let physicalText: string;
+    let distributedText: string | undefined;
     if (planned.analyze) {
       const metrics = new MetricsSink();
       const t0 = performance.now();
@@ -153,17 +162,25 @@ export class QueryEngine {
       const figures = new Map<number, NodeFigures>(
         metrics.entries().map(([id, m]) => [id, { ...m, extra: extra?.get(id) }]),
       );
-      physicalText = formatPhysical(planned.physical, figures) +
-        `\n\nTotal: ${rows} rows in ${(performance.now() - t0).toFixed(1)} ms`;
+      const total = `\n\nTotal: ${rows} rows in ${(performance.now() - t0).toFixed(1)} ms`;
+      physicalText = formatPhysical(planned.physical, figures) + total;
+      distributedText = this.#runner.distributedPlan?.(planned.physical, { queryId, figures });
+      if (distributedText !== undefined) distributedText += total;
     } else {
       physicalText = formatPhysical(planned.physical);
+      distributedText = this.#runner.distributedPlan?.(planned.physical);
     }
     const types = planned.analyze
       ? ["logical_plan", "physical_plan_with_metrics"]
       : ["logical_plan", "physical_plan"];
+    const texts = [formatLogical(planned.logical), physicalText];
+    if (distributedText !== undefined) {
+      types.push(planned.analyze ? "distributed_plan_with_metrics" : "distributed_plan");
+      texts.push(distributedText);
+    }
     const batch = recordBatch(schema, [
       columnFromValues(UTF8, types),
-      columnFromValues(UTF8, [formatLogical(planned.logical), physicalText]),
+      columnFromValues(UTF8, texts),
     ]);
     return {
       schema,

@@ -30,6 +30,8 @@ export interface ApiContext {
   readonly insecure: boolean;
   /** Extra status (cluster executors) merged into /v1/status. */
   readonly extraStatus?: () => Record<string, unknown>;
+  /** Live details of a running query (its stages and tasks on the cluster), or null. */
+  readonly queryDetails?: (id: string) => Record<string, unknown> | null;
   /** Extra routes (dashboard, cluster pages); return null when not handled. */
   readonly extraRoutes?: (req: Request, url: URL) => Promise<Response | null> | Response | null;
   /** Readiness (default: every dataset ready). */
@@ -92,25 +94,28 @@ function authorize(req: Request, keys: readonly string[] | null): void {
   }
 }
 
+/** A request body over the limit: 413 Payload Too Large. */
+function bodyTooLarge(size: string, limit: number): SpiceError {
+  return Object.assign(
+    new SpiceError(
+      "RESOURCES_EXHAUSTED",
+      `request body ${size} exceeds the limit of ${limit} bytes (runtime.query.max_request_body)`,
+    ),
+    { status: 413 },
+  );
+}
+
 async function readBody(req: Request, limit: number): Promise<Uint8Array> {
   const declared = Number(req.headers.get("content-length") ?? "NaN");
   if (Number.isFinite(declared) && declared > limit) {
-    throw new SpiceError(
-      "RESOURCES_EXHAUSTED",
-      `request body of ${declared} bytes exceeds the limit of ${limit} bytes`,
-    );
+    throw bodyTooLarge(`of ${declared} bytes`, limit);
   }
   if (!req.body) return new Uint8Array(0);
   const chunks: Uint8Array[] = [];
   let size = 0;
   for await (const c of req.body) {
     size += c.length;
-    if (size > limit) {
-      throw new SpiceError(
-        "RESOURCES_EXHAUSTED",
-        `request body exceeds the limit of ${limit} bytes`,
-      );
-    }
+    if (size > limit) throw bodyTooLarge(`of more than ${limit} bytes`, limit);
     chunks.push(c);
   }
   const out = new Uint8Array(size);
@@ -236,9 +241,13 @@ async function sqlEndpoint(req: Request, ctx: ApiContext): Promise<Response> {
     // Run until the first batch before answering, so that most errors still
     // get a proper status instead of a broken 200 body.
     const batches = await primed(withSignal(result.batches, signal, reason));
-    const stream = encodeResult(format, result.schema, batches, (rows) => {
-      ctx.queries.finish(q, { rows });
-    });
+    let bytes = 0;
+    const stream = countBytes(
+      encodeResult(format, result.schema, batches, (rows) => {
+        ctx.queries.finish(q, { rows, bytes });
+      }),
+      (n) => (bytes += n),
+    );
     const it = stream[Symbol.asyncIterator]();
     // Pull the first chunk before answering, so that most errors still get a proper status.
     const first = await it.next();
@@ -290,6 +299,17 @@ async function sqlEndpoint(req: Request, ctx: ApiContext): Promise<Response> {
   }
 }
 
+/** Passes chunks through, reporting each one's size before it moves on. */
+async function* countBytes(
+  s: AsyncIterable<Uint8Array>,
+  add: (n: number) => void,
+): AsyncIterable<Uint8Array> {
+  for await (const c of s) {
+    add(c.byteLength);
+    yield c;
+  }
+}
+
 /** Pulls the first item of a stream now; the result replays it. */
 async function primed<T>(s: AsyncIterable<T>): Promise<AsyncIterable<T>> {
   const it = s[Symbol.asyncIterator]();
@@ -317,6 +337,12 @@ async function* withSignal<T>(
   if (signal.aborted) throw reason();
 }
 
+/** A query as JSON, with its live cluster details while it runs. */
+export function queryView(ctx: ApiContext, q: QueryRecord): Record<string, unknown> {
+  const live = q.state === "running" ? ctx.queryDetails?.(q.id) : null;
+  return live ? { ...queryJson(q), ...live } : queryJson(q);
+}
+
 /** The status document. */
 export function statusJson(ctx: ApiContext): Record<string, unknown> {
   return {
@@ -338,9 +364,18 @@ export function statusJson(ctx: ApiContext): Record<string, unknown> {
       status: d.status,
       rows: d.rows,
     })),
-    running_queries: ctx.queries.running().map(queryJson),
+    running_queries: ctx.queries.running().map((q) => queryView(ctx, q)),
     ...(ctx.extraStatus?.() ?? {}),
   };
+}
+
+/** A percent-decoded path segment; malformed encoding is the client's error (400), not a 500. */
+function decodePathPart(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    throw new SpiceError("INVALID_ARGUMENT", `malformed percent-encoding in the path: ${s}`);
+  }
 }
 
 /** Handles one HTTP request. */
@@ -372,7 +407,7 @@ export async function handleApi(req: Request, ctx: ApiContext): Promise<Response
     const refresh = /^\/v1\/datasets\/([^/]+)\/acceleration\/refresh$/.exec(path);
     if (refresh) {
       if (req.method !== "POST") return methodNotAllowed("POST");
-      return json(await ctx.datasets.refresh(decodeURIComponent(refresh[1])));
+      return json(await ctx.datasets.refresh(decodePathPart(refresh[1])));
     }
     if (path === "/v1/status") {
       if (req.method !== "GET") return methodNotAllowed("GET");
@@ -381,13 +416,13 @@ export async function handleApi(req: Request, ctx: ApiContext): Promise<Response
     if (path === "/v1/queries") {
       if (req.method !== "GET") return methodNotAllowed("GET");
       return json({
-        running: ctx.queries.running().map(queryJson),
-        recent: ctx.queries.recent().map(queryJson),
+        running: ctx.queries.running().map((q) => queryView(ctx, q)),
+        recent: ctx.queries.recent().map((q) => queryView(ctx, q)),
       });
     }
     const qm = /^\/v1\/queries\/([^/]+)$/.exec(path);
     if (qm) {
-      const id = decodeURIComponent(qm[1]);
+      const id = decodePathPart(qm[1]);
       if (req.method === "DELETE") {
         if (!ctx.queries.cancel(id)) throw new SpiceError("NOT_FOUND", `no running query ${id}`);
         return json({ id, cancelled: true });
@@ -395,7 +430,7 @@ export async function handleApi(req: Request, ctx: ApiContext): Promise<Response
       if (req.method !== "GET") return methodNotAllowed("GET, DELETE");
       const q = ctx.queries.get(id);
       if (!q) throw new SpiceError("NOT_FOUND", `query ${id} not found`);
-      return json(queryJson(q));
+      return json(queryView(ctx, q));
     }
     throw new SpiceError("NOT_FOUND", `no such endpoint: ${req.method} ${path}`);
   } catch (e) {

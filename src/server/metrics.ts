@@ -1,7 +1,9 @@
 /**
  * Prometheus metrics (prom-client) served on --metrics: queries by status,
- * query duration, rows returned, dataset sizes and load times, and the
- * process metrics. Cluster-scope metrics are added by the scheduler.
+ * query duration, rows and bytes returned, dataset sizes and load times, the
+ * process metrics, and on executors their tasks, task durations, shuffle
+ * traffic and busy slots. `/metrics?scope=cluster` on the scheduler appends
+ * the cluster-scope metrics (`src/cluster/cluster_metrics.ts`).
  *
  * @module
  */
@@ -17,6 +19,9 @@ export class NodeMetrics {
   readonly queries: client.Counter<"status" | "protocol">;
   readonly queryDuration: client.Histogram<"protocol">;
   readonly rowsReturned: client.Counter<"protocol">;
+  readonly bytesReturned: client.Counter<"protocol">;
+  /** Task wall-clock time by outcome (executors only; observed by the executor role). */
+  readonly taskDuration: client.Histogram<"state"> | null = null;
   /** Extra text appended for ?scope=cluster (set by the scheduler). */
   clusterText: (() => Promise<string> | string) | null = null;
   /** Executor counters (set on executors). */
@@ -43,6 +48,12 @@ export class NodeMetrics {
     this.rowsReturned = new client.Counter({
       name: "spiced_query_rows_returned_total",
       help: "Rows returned to clients",
+      labelNames: ["protocol"],
+      registers: [this.registry],
+    });
+    this.bytesReturned = new client.Counter({
+      name: "spiced_query_bytes_returned_total",
+      help: "Bytes of encoded results sent to clients (HTTP body, Flight data bodies)",
       labelNames: ["protocol"],
       registers: [this.registry],
     });
@@ -90,62 +101,102 @@ export class NodeMetrics {
         this.set(queries.running().length);
       },
     });
-    const counters = () => this.executorCounters?.();
-    const counterGauge = (name: string, help: string, key: string) =>
-      new client.Gauge({
-        name,
-        help,
-        registers: [this.registry],
-        collect() {
-          const c = counters();
-          if (c && key in c) this.set(c[key]);
-        },
-      });
-    counterGauge(
-      "spiced_executor_tasks_succeeded_total",
-      "Tasks this executor ran to completion",
-      "tasksSucceeded",
-    );
-    counterGauge("spiced_executor_tasks_failed_total", "Tasks this executor failed", "tasksFailed");
-    counterGauge(
-      "spiced_executor_task_seconds_total",
-      "Wall-clock seconds spent in tasks",
-      "taskSeconds",
-    );
-    counterGauge(
-      "spiced_executor_shuffle_written_bytes_total",
-      "Shuffle bytes written",
-      "shuffleBytesWritten",
-    );
-    counterGauge(
-      "spiced_executor_shuffle_written_rows_total",
-      "Shuffle rows written",
-      "shuffleRowsWritten",
-    );
-    counterGauge(
-      "spiced_executor_shuffle_read_bytes_total",
-      "Shuffle bytes served to consumers",
-      "shuffleBytesRead",
-    );
-    counterGauge(
-      "spiced_executor_shuffle_read_rows_total",
-      "Shuffle rows served to consumers",
-      "shuffleRowsRead",
-    );
-    counterGauge(
-      "spiced_executor_shuffle_fetched_bytes_total",
-      "Shuffle bytes fetched from peers",
-      "shuffleBytesFetched",
-    );
-    counterGauge("spiced_executor_slots", "Task slots", "slots");
-    counterGauge("spiced_executor_slots_busy", "Task slots in use", "running_tasks");
+    if (role === "executor") this.taskDuration = this.#executorMetrics();
     queries.onFinish((q) => {
       this.queries.inc({ status: q.state, protocol: q.protocol });
       if (q.durationMs !== null) {
         this.queryDuration.observe({ protocol: q.protocol }, q.durationMs / 1000);
       }
       if (q.rows) this.rowsReturned.inc({ protocol: q.protocol }, q.rows);
+      if (q.bytes) this.bytesReturned.inc({ protocol: q.protocol }, q.bytes);
     });
+  }
+
+  /** The executor's series: tasks, task durations, shuffle traffic, slots (read from `executorCounters`). */
+  #executorMetrics(): client.Histogram<"state"> {
+    const counters = () => this.executorCounters?.();
+    const executorCounter = (name: string, help: string, key: string) =>
+      new client.Counter({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          const c = counters();
+          this.reset();
+          if (c && key in c) this.inc(c[key]);
+        },
+      });
+    const executorGauge = (name: string, help: string, key: string) =>
+      new client.Gauge({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          const c = counters();
+          this.reset();
+          if (c && key in c) this.set(c[key]);
+        },
+      });
+    executorCounter(
+      "spiced_executor_tasks_succeeded_total",
+      "Tasks this executor ran to completion",
+      "tasksSucceeded",
+    );
+    executorCounter(
+      "spiced_executor_tasks_failed_total",
+      "Tasks this executor failed or had cancelled",
+      "tasksFailed",
+    );
+    executorCounter(
+      "spiced_executor_task_seconds_total",
+      "Wall-clock seconds spent in tasks",
+      "taskSeconds",
+    );
+    const taskDuration = new client.Histogram({
+      name: "spiced_executor_task_duration_seconds",
+      help: "Wall-clock time of each task on this executor, by outcome",
+      labelNames: ["state"],
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers: [this.registry],
+    });
+    executorCounter(
+      "spiced_executor_shuffle_written_bytes_total",
+      "Shuffle bytes written (Arrow IPC)",
+      "shuffleBytesWritten",
+    );
+    executorCounter(
+      "spiced_executor_shuffle_written_rows_total",
+      "Shuffle rows written",
+      "shuffleRowsWritten",
+    );
+    executorCounter(
+      "spiced_executor_shuffle_read_bytes_total",
+      "Shuffle bytes served to consumers (Flight DoGet)",
+      "shuffleBytesRead",
+    );
+    executorCounter(
+      "spiced_executor_shuffle_read_rows_total",
+      "Shuffle rows served to consumers",
+      "shuffleRowsRead",
+    );
+    executorCounter(
+      "spiced_executor_shuffle_fetched_bytes_total",
+      "Shuffle bytes fetched from peers",
+      "shuffleBytesFetched",
+    );
+    executorCounter(
+      "spiced_executor_shuffle_spilled_bytes_total",
+      "Shuffle bytes spilled to disk past the memory budget",
+      "shuffleBytesSpilled",
+    );
+    executorCounter(
+      "spiced_executor_shuffle_fetch_retries_total",
+      "Shuffle fetches from peers that failed and were tried again",
+      "shuffleFetchRetries",
+    );
+    executorGauge("spiced_executor_slots", "Task slots", "slots");
+    executorGauge("spiced_executor_slots_busy", "Task slots in use", "running_tasks");
+    return taskDuration;
   }
 
   /** The exposition text (with cluster metrics when asked and available). */

@@ -16,6 +16,8 @@ export interface QueryRecord {
   readonly startedAt: Date;
   durationMs: number | null;
   rows: number | null;
+  /** Bytes of the encoded result sent to the client (null while running or on failure). */
+  bytes: number | null;
   error: { code: string; message: string } | null;
   /** Free-form details (stages, tasks per executor) added by the runner. */
   details: Record<string, unknown>;
@@ -44,6 +46,7 @@ export class QueryRegistry {
       startedAt: new Date(),
       durationMs: null,
       rows: null,
+      bytes: null,
       error: null,
       details: {},
       controller: new AbortController(),
@@ -53,7 +56,7 @@ export class QueryRegistry {
   }
 
   /** Marks a query finished (or failed/cancelled). */
-  finish(q: QueryRecord, outcome: { rows?: number; error?: SpiceError }): void {
+  finish(q: QueryRecord, outcome: { rows?: number; bytes?: number; error?: SpiceError }): void {
     if (!this.#running.has(q.id)) return;
     this.#running.delete(q.id);
     q.durationMs = Date.now() - q.startedAt.getTime();
@@ -64,6 +67,7 @@ export class QueryRegistry {
       q.state = "finished";
       q.rows = outcome.rows ?? 0;
     }
+    if (outcome.bytes !== undefined) q.bytes = outcome.bytes;
     this.#recent.unshift(q);
     if (this.#recent.length > this.#keep) this.#recent.pop();
     for (const l of this.#listeners) l(q);
@@ -75,12 +79,13 @@ export class QueryRegistry {
     protocol: "http" | "flight",
     id: string,
     durationMs: number,
-    outcome: { rows?: number; error?: SpiceError },
-  ): void {
+    outcome: { rows?: number; bytes?: number; error?: SpiceError },
+  ): QueryRecord {
     const q = this.start(sql, protocol, this.#running.has(id) ? crypto.randomUUID() : id);
     (q as { startedAt: Date }).startedAt = new Date(Date.now() - durationMs);
     this.finish(q, outcome);
     q.durationMs = durationMs;
+    return q;
   }
 
   /** Calls `f` for every query that ends. */
@@ -122,6 +127,7 @@ export function queryJson(q: QueryRecord): Record<string, unknown> {
     started_at: q.startedAt.toISOString(),
     duration_ms: q.durationMs ?? Date.now() - q.startedAt.getTime(),
     rows: q.rows,
+    bytes: q.bytes,
     error: q.error,
     ...q.details,
   };

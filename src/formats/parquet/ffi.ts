@@ -33,6 +33,7 @@ import {
   utf8Column,
 } from "../../arrow/column.ts";
 import type { DataType } from "../../arrow/types.ts";
+import { sharedArray, sharedCopy } from "../../arrow/alloc.ts";
 import { SpiceError } from "../../errors.ts";
 
 const TWO32 = 4294967296;
@@ -122,9 +123,9 @@ class Mem {
     return decoder.decode(this.u8.subarray(addr, end));
   }
 
-  /** A copy of `len` bytes at `addr`. */
+  /** A copy of `len` bytes at `addr` (in shared memory: decoded columns live there). */
   copy(addr: number, len: number): Uint8Array {
-    return this.u8.slice(addr, addr + len);
+    return sharedCopy(this.u8, addr, addr + len);
   }
 
   /**
@@ -142,7 +143,7 @@ function validityOf(m: Mem, a: ArrayRef): Uint8Array | null {
   const ptr = a.buffer(0);
   if (a.nullCount === 0 || ptr === 0) return null;
   const n = a.length;
-  const out = new Uint8Array(n);
+  const out = sharedArray(Uint8Array, n);
   const bits = m.u8;
   const off = a.offset;
   let valid = 0;
@@ -193,7 +194,7 @@ function int64ToDoubles(
   unit: "s" | "ms" | "us" | "ns",
 ): Float64Array {
   const w = m.words(addr, 2 * n);
-  const out = new Float64Array(n);
+  const out = sharedArray(Float64Array, n);
   if (unsigned) {
     for (let i = 0; i < n; i++) out[i] = (w[2 * i + 1] >>> 0) * TWO32 + (w[2 * i] >>> 0);
   } else if (unit === "us") {
@@ -253,7 +254,7 @@ function decimals(
   if (wpv === 1) return Float64Array.from(w);
   const wide = type.precision > 18;
   if (!wide) {
-    const out = new Float64Array(n);
+    const out = sharedArray(Float64Array, n);
     let ok = true;
     for (let i = 0; i < n; i++) {
       const lo = w[wpv * i] >>> 0;
@@ -274,7 +275,7 @@ function decimals(
       if (ok) return out;
     }
   }
-  const lows = new Int32Array(2 * n);
+  const lows = sharedArray(Int32Array, 2 * n);
   for (let i = 0; i < n; i++) {
     const hi = w[wpv * i + 1];
     lows[2 * i] = w[wpv * i];
@@ -318,20 +319,20 @@ function strings(m: Mem, a: ArrayRef, s: SchemaRef, type: DataType): Utf8Column 
     if (w[1] !== 0 || w[2 * n + 1] !== 0 || end - base > 0x7fffffff) {
       throw new SpiceError("NOT_SUPPORTED", `not supported: string column ${s.name} over 2 GiB`);
     }
-    const offs = new Int32Array(n + 1);
+    const offs = sharedArray(Int32Array, n + 1);
     for (let i = 0; i <= n; i++) offs[i] = (w[2 * i] >>> 0) - base;
     return utf8Column(type, offs, m.copy(a.buffer(2) + base, end - base), validity);
   }
   if (f === "vu" || f === "vz") {
     // 16-byte views: length, then 12 inline bytes, or a prefix, buffer index and offset.
     const views = m.words(a.buffer(1) + 16 * a.offset, 4 * n);
-    const offs = new Int32Array(n + 1);
+    const offs = sharedArray(Int32Array, n + 1);
     let total = 0;
     for (let i = 0; i < n; i++) {
       total += views[4 * i];
       offs[i + 1] = total;
     }
-    const data = new Uint8Array(total);
+    const data = sharedArray(Uint8Array, total);
     const viewBase = a.buffer(1) + 16 * a.offset;
     for (let i = 0; i < n; i++) {
       const len = views[4 * i];
@@ -370,7 +371,7 @@ function importColumn(
     if (a.dictionary === 0) {
       throw new SpiceError("INTERNAL", `dictionary array missing for ${name}`);
     }
-    const idx = new Int32Array(n);
+    const idx = sharedArray(Int32Array, n);
     smallIntsTo(m, a.buffer(1) + a.offset * indexWidth(f, name), n, f, idx);
     let validity = validityOf(m, a);
     const da = new ArrayRef(m, a.dictionary);
@@ -385,7 +386,7 @@ function importColumn(
     const dv = dict.validity;
     if (dv !== null) {
       // A null dictionary entry makes the rows that point at it null.
-      validity ??= new Uint8Array(n).fill(1);
+      validity ??= sharedArray(Uint8Array, n).fill(1);
       for (let i = 0; i < n; i++) if (validity[i] === 1) validity[i] = dv[idx[i]];
     }
     if (dict.enc === "utf8") return dictColumn(idx, dict, validity);
@@ -398,7 +399,7 @@ function importColumn(
       return nullColumn(type, n);
     case "bool": {
       if (f !== "b") break;
-      const out = new Uint8Array(n);
+      const out = sharedArray(Uint8Array, n);
       const bits = m.u8;
       for (let i = 0; i < n; i++) {
         const b = i + a.offset;
@@ -413,13 +414,13 @@ function importColumn(
         return numericColumn(type, vals, validityOf(m, a));
       }
       if (f === "c" || f === "C" || f === "s" || f === "S") {
-        const out = new Int32Array(n);
+        const out = sharedArray(Int32Array, n);
         smallIntsTo(m, addr + a.offset * (f === "c" || f === "C" ? 1 : 2), n, f, out);
         return numericColumn(type, out, validityOf(m, a));
       }
       if (f === "tdm") {
         const ms = int64ToDoubles(m, addr + 8 * a.offset, n, false, "us");
-        const out = new Int32Array(n);
+        const out = sharedArray(Int32Array, n);
         for (let i = 0; i < n; i++) out[i] = Math.floor(ms[i] / 86400000);
         return numericColumn(type, out, validityOf(m, a));
       }
@@ -454,7 +455,7 @@ function importColumn(
       }
       if (f === "i" || f === "c" || f === "C" || f === "s" || f === "S" || f === "I") {
         const width = f === "c" || f === "C" ? 1 : f === "s" || f === "S" ? 2 : 4;
-        const out = new Float64Array(n);
+        const out = sharedArray(Float64Array, n);
         smallIntsTo(m, addr + a.offset * width, n, f, out);
         return numericColumn(type, out, validityOf(m, a));
       }

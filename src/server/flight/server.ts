@@ -25,6 +25,10 @@ export interface FlightServerOptions {
   readonly tls?: { readonly cert: Uint8Array; readonly key: Uint8Array } | null;
   /** Called once per statement run, after its stream ends. */
   readonly onQuery?: (info: QueryInfo) => void;
+  /** Admission control shared with the HTTP API (see `FlightServiceOptions.admit`). */
+  readonly admit?: (signal: AbortSignal) => Promise<() => void>;
+  /** runtime.query.timeout for statements. */
+  readonly queryTimeoutMs?: number | null;
 }
 
 /** A running Flight SQL server. */
@@ -52,6 +56,8 @@ export async function startFlightServer(opts: FlightServerOptions): Promise<Flig
     engine: opts.engine,
     apiKeys: opts.apiKeys,
     onQuery: opts.onQuery,
+    admit: opts.admit,
+    queryTimeoutMs: opts.queryTimeoutMs,
   });
   const server = new grpc.Server({
     // Parameter batches arrive in DoPut; results leave in bounded messages.

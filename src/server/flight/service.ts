@@ -78,6 +78,13 @@ export interface FlightServiceOptions {
   readonly apiKeys?: readonly string[] | null;
   /** Called once per statement run by DoGet, after its stream ends. */
   readonly onQuery?: (info: QueryInfo) => void;
+  /**
+   * Admission control (the runtime's query gate, shared with HTTP): resolves
+   * with a release function when the statement may run.
+   */
+  readonly admit?: (signal: AbortSignal) => Promise<() => void>;
+  /** runtime.query.timeout: a statement running longer ends with TIMEOUT. */
+  readonly queryTimeoutMs?: number | null;
 }
 
 /** Full names of the Flight SQL messages the service reads and writes. */
@@ -200,6 +207,8 @@ export class FlightSqlService {
   readonly #engine: QueryEngine;
   readonly #keys: readonly string[] | null;
   readonly #onQuery?: (info: QueryInfo) => void;
+  readonly #admit?: (signal: AbortSignal) => Promise<() => void>;
+  readonly #timeoutMs: number | null;
   readonly #prepared = new PreparedStatements();
   readonly #running = new RunningQueries();
 
@@ -208,6 +217,8 @@ export class FlightSqlService {
     this.#engine = opts.engine;
     this.#keys = opts.apiKeys && opts.apiKeys.length > 0 ? [...opts.apiKeys] : null;
     this.#onQuery = opts.onQuery;
+    this.#admit = opts.admit;
+    this.#timeoutMs = opts.queryTimeoutMs ?? null;
   }
 
   /** Cancels every running query (on server shutdown). */
@@ -474,9 +485,18 @@ export class FlightSqlService {
     // The client going away (or its deadline passing) cancels the query.
     const onCancel = () => ctrl.abort(cancelledError());
     call.on("cancelled", onCancel);
+    const ms = this.#timeoutMs;
+    const timer = ms
+      ? setTimeout(
+        () => ctrl.abort(new SpiceError("TIMEOUT", `query exceeded its timeout of ${ms} ms`)),
+        ms,
+      )
+      : undefined;
     const sink = new FlightDataSink(call, ctrl.signal);
     let error: SpiceError | undefined;
+    let release: (() => void) | undefined;
     try {
+      release = await this.#admit?.(ctrl.signal);
       let schema: arrow.Schema | null = null;
       for (const params of handle.params ?? [undefined]) {
         const result = await this.#engine.query(handle.sql, {
@@ -501,6 +521,8 @@ export class FlightSqlService {
       error = ctrl.signal.aborted ? toSpiceError(ctrl.signal.reason) : toSpiceError(e);
       throw error;
     } finally {
+      clearTimeout(timer);
+      release?.();
       call.off("cancelled", onCancel);
       this.#running.end(handle.id, ctrl);
       this.#onQuery?.({
