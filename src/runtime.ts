@@ -25,7 +25,7 @@ import { formatStages } from "./distributed/explain.ts";
 import { splitStages } from "./distributed/stages.ts";
 import { SpiceError } from "./errors.ts";
 import { DEFAULT_ENGINE_OPTIONS, type PlanRunner, QueryEngine } from "./query/mod.ts";
-import { WorkerPool } from "./parallel/pool.ts";
+import { workerCount, WorkerPool } from "./parallel/pool.ts";
 import { ParallelRunner } from "./parallel/runner.ts";
 import { Admission } from "./server/admission.ts";
 import type { ApiContext } from "./server/api.ts";
@@ -63,22 +63,6 @@ export interface RuntimeHandle {
    * executor deregisters and hands its tasks back to the scheduler.
    */
   stop(opts?: { graceMs?: number }): Promise<void>;
-}
-
-/**
- * Query workers of a standalone node: env SPICED_WORKERS, default one per
- * core (at most 8); 0 runs queries on the main thread.
- */
-export function workerCount(): number {
-  const env = Deno.env.get("SPICED_WORKERS");
-  if (env !== undefined && env !== "") {
-    const n = Number(env);
-    if (!Number.isInteger(n) || n < 0 || n > 256) {
-      throw new SpiceError("CONFIG", `SPICED_WORKERS must be an integer from 0 to 256, got "${env}"`);
-    }
-    return n;
-  }
-  return Math.max(1, Math.min(8, navigator.hardwareConcurrency || 1));
 }
 
 /** The grace period of a graceful shutdown (env SPICED_SHUTDOWN_GRACE_MS, default 10 s). */

@@ -14,6 +14,8 @@ import { Catalog } from "../../src/catalog/mod.ts";
 import { ListingTable } from "../../src/connectors/listing_table.ts";
 import { localStore } from "../../src/connectors/local_file.ts";
 import { DEFAULT_ENGINE_OPTIONS, QueryEngine } from "../../src/query/mod.ts";
+import { workerCount, WorkerPool } from "../../src/parallel/pool.ts";
+import { ParallelRunner } from "../../src/parallel/runner.ts";
 import type { BenchEngine, EngineMemory, LoadReport, RunOutcome, TableLoad } from "./engine.ts";
 import { arrowSize, type HeldTable } from "./memory.ts";
 
@@ -27,12 +29,27 @@ export class InProcessEngine implements BenchEngine {
   readonly #tables = new Map<string, HeldTable>();
   readonly #engine: QueryEngine;
 
-  /** An engine with the runtime's default settings (one partition per core). */
+  readonly #pool: WorkerPool | null;
+
+  /**
+   * An engine with the standalone runtime's settings: one partition per
+   * core, and queries on the worker pool (SPICED_WORKERS, default one per core).
+   */
   constructor() {
-    this.#engine = new QueryEngine(this.#catalog);
+    const workers = workerCount();
+    this.#pool = workers > 0 ? new WorkerPool(workers) : null;
+    this.#engine = new QueryEngine(
+      this.#catalog,
+      { targetPartitions: Math.max(DEFAULT_ENGINE_OPTIONS.targetPartitions, workers) },
+      this.#pool
+        ? new ParallelRunner(this.#catalog, this.#pool, {
+          batchSize: DEFAULT_ENGINE_OPTIONS.batchSize,
+        })
+        : undefined,
+    );
     const o = this.#engine.options;
     this.description = `spiced QueryEngine in process, arrow acceleration ` +
-      `(target_partitions=${o.targetPartitions}, batch_size=${o.batchSize})`;
+      `(target_partitions=${o.targetPartitions}, batch_size=${o.batchSize}, workers=${workers})`;
   }
 
   /** The engine (for ad-hoc queries such as EXPLAIN). */
@@ -100,6 +117,7 @@ export class InProcessEngine implements BenchEngine {
   close(): Promise<void> {
     for (const t of this.#tables.keys()) this.#catalog.deregister(t);
     this.#tables.clear();
+    this.#pool?.close();
     return Promise.resolve();
   }
 }

@@ -15,6 +15,7 @@ import { executePlan } from "../exec/execute.ts";
 import { layoutOf } from "../exec/expr.ts";
 import { Partitioner } from "../exec/partitioner.ts";
 import {
+  dealScanPartitions,
   physicalInputs,
   type PhysicalPlan,
   physicalSchema,
@@ -79,13 +80,15 @@ export function trimForPartition(
 ): PhysicalPlan {
   const trim = (p: PhysicalPlan, part: number): PhysicalPlan => {
     switch (p.op) {
-      case "scan":
+      case "scan": {
+        const owner = dealScanPartitions(p.scanPartitions, p.partitions);
         return {
           ...p,
           scanPartitions: assign?.(p, part) ??
-            p.scanPartitions.filter((_, i) => i % p.partitions === part),
+            p.scanPartitions.filter((_, i) => owner[i] === part),
           taskLocal: true,
         };
+      }
       case "exchange_read":
       case "values":
       case "empty":

@@ -13,6 +13,25 @@ import type { OperatorMetrics } from "../exec/context.ts";
 import type { FromWorker, SharedTableData, TaskMessage, ToWorker } from "./protocol.ts";
 import { KEEP_GENERATIONS } from "./shared_table.ts";
 
+/**
+ * Query workers of a standalone node: env SPICED_WORKERS, default one per
+ * core (at most 8); 0 runs queries on the main thread.
+ */
+export function workerCount(): number {
+  const env = Deno.env.get("SPICED_WORKERS");
+  if (env !== undefined && env !== "") {
+    const n = Number(env);
+    if (!Number.isInteger(n) || n < 0 || n > 256) {
+      throw new SpiceError(
+        "CONFIG",
+        `SPICED_WORKERS must be an integer from 0 to 256, got "${env}"`,
+      );
+    }
+    return n;
+  }
+  return Math.max(1, Math.min(8, navigator.hardwareConcurrency || 1));
+}
+
 /** What the submitter of a task hears back. */
 export interface TaskHandler {
   onBatch?(batch: RecordBatch): void;
@@ -41,6 +60,7 @@ export class WorkerPool {
   readonly #slots: Slot[] = [];
   readonly #queue: Submitted[] = [];
   #closed = false;
+  #completed = 0;
 
   /** Starts `size` workers. */
   constructor(readonly size: number) {
@@ -82,6 +102,11 @@ export class WorkerPool {
     }
     this.#queue.push({ msg, tables, handler });
     this.#dispatch();
+  }
+
+  /** Tasks the workers have finished (successfully or not) since the pool started. */
+  get tasksCompleted(): number {
+    return this.#completed;
   }
 
   /** Tells the worker running a streamed task that one of its batches was consumed. */
@@ -149,10 +174,12 @@ export class WorkerPool {
         running.handler.onBatch?.(msg.batch);
         return;
       case "done":
+        this.#completed++;
         slot.running = null;
         running.handler.onDone(msg.buckets, msg.metrics);
         break;
       case "error":
+        this.#completed++;
         slot.running = null;
         running.handler.onError(new SpiceError(msg.code, msg.message));
         break;

@@ -1,7 +1,8 @@
 /**
  * Messages between the worker pool (main thread) and its Web Workers. Plans
- * are plain data and batches are plain objects over shared memory, so both
- * travel by structured clone without copying column bytes.
+ * are plain data and batches are plain objects of typed arrays, so both
+ * travel by structured clone: shared memory is shared, task outputs are
+ * transferred.
  *
  * @module
  */

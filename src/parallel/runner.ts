@@ -2,8 +2,9 @@
  * Runs plans on the worker pool, so a standalone node uses every core: the
  * plan is split into stages at its exchanges (as on a cluster), each stage's
  * tasks run on the workers once the stages it reads are complete, and the
- * final stage's batches stream back. Exchange outputs stay in shared memory
- * on the main thread and are attached to the tasks that read them.
+ * final stage's batches stream back. Accelerated tables are in shared memory
+ * (every worker scans the same bytes); exchange outputs are moved to the main
+ * thread and attached to the tasks that read them.
  *
  * Plans that scan anything but fully loaded accelerated tables (files read
  * on demand, S3, generated tables) run in this process instead, as before.

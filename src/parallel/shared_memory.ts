@@ -1,9 +1,10 @@
 /**
- * Record batches in shared memory: columns whose typed arrays live in
- * SharedArrayBuffers are shared, not copied, when posted to a Web Worker.
- * Accelerated tables are moved into shared memory once, at load, so every
- * worker scans the same bytes; task outputs are moved there once, so the
- * shuffle between workers costs one copy however many tasks read it.
+ * Record batches between threads. Columns whose typed arrays live in
+ * SharedArrayBuffers are shared, not copied, when posted to a Web Worker:
+ * accelerated tables are in shared memory from the load on, so every worker
+ * scans the same bytes. Task outputs are not put there (a SharedArrayBuffer
+ * always takes fresh pages from the kernel, which is slow to touch); they
+ * are copied once into buffers of their own and transferred.
  *
  * @module
  */
@@ -68,4 +69,39 @@ export function batchIsShared(b: RecordBatch): boolean {
       ? isShared(c.offsets) && isShared(c.data)
       : isShared(c.indices) && col(c.dict));
   return b.columns.every(col);
+}
+
+/**
+ * A batch ready to post with its transfer list: arrays in shared memory are
+ * shared as they are; every other array is copied into a buffer of its own
+ * and transferred (moved, not copied again). Copying first keeps the
+ * sender's own arrays (a broadcast build side, a view into a larger buffer)
+ * intact. Shared memory is not used for the copies: a SharedArrayBuffer is
+ * always fresh pages from the kernel, while plain buffers reuse the heap.
+ * `transfer` collects the buffers; one set per message, as a buffer can be
+ * transferred once.
+ */
+export function transferableBatch(b: RecordBatch, transfer: Set<ArrayBuffer>): RecordBatch {
+  const own = <T extends TypedArray>(a: T): T => {
+    if (isShared(a)) return a;
+    const copy = (a as unknown as { slice(): T }).slice();
+    transfer.add(copy.buffer as ArrayBuffer);
+    return copy;
+  };
+  const dicts = new Map<Utf8Column, Utf8Column>();
+  const col = (c: Column): Column => {
+    const validity = c.validity ? own(c.validity) : null;
+    switch (c.enc) {
+      case "num":
+        return { ...c, values: own(c.values), validity };
+      case "utf8":
+        return { ...c, offsets: own(c.offsets), data: own(c.data), validity };
+      case "dict": {
+        let dict = dicts.get(c.dict);
+        if (!dict) dicts.set(c.dict, dict = col(c.dict) as Utf8Column);
+        return { ...c, indices: own(c.indices), dict, validity };
+      }
+    }
+  };
+  return { schema: b.schema, columns: b.columns.map(col), numRows: b.numRows };
 }

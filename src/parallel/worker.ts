@@ -1,8 +1,9 @@
 /**
  * The entry point of a pool worker: keeps the shared tables it was sent and
  * runs tasks (a stage fragment for one partition). A task's output is split
- * into buckets as the stage's output partitioning says and moved into shared
- * memory; the final stage's batches stream back one window at a time.
+ * into buckets as the stage's output partitioning says and transferred to
+ * the main thread (copied once into buffers of its own, then moved); the
+ * final stage's batches stream back one window at a time.
  *
  * @module
  */
@@ -18,7 +19,7 @@ import { layoutOf } from "../exec/expr.ts";
 import { Partitioner } from "../exec/partitioner.ts";
 import type { PhysicalPlan } from "../physical/plan.ts";
 import { type FromWorker, STREAM_WINDOW, type TaskMessage, type ToWorker } from "./protocol.ts";
-import { shareBatch } from "./shared_memory.ts";
+import { transferableBatch } from "./shared_memory.ts";
 import { SharedTable } from "./shared_table.ts";
 
 const catalog = new Catalog();
@@ -37,8 +38,8 @@ interface StreamState {
 }
 const streams = new Map<string, StreamState>();
 
-function post(msg: FromWorker): void {
-  self.postMessage(msg);
+function post(msg: FromWorker, transfer?: Set<ArrayBuffer>): void {
+  self.postMessage(msg, transfer ? [...transfer] : []);
 }
 
 function jobState(job: string): JobState {
@@ -78,7 +79,9 @@ async function runTask(msg: TaskMessage): Promise<void> {
     try {
       for await (const b of stream) {
         if (b.numRows === 0) continue;
-        post({ type: "batch", job: msg.job, task: msg.task, batch: shareBatch(b) });
+        const transfer = new Set<ArrayBuffer>();
+        const batch = transferableBatch(b, transfer);
+        post({ type: "batch", job: msg.job, task: msg.task, batch }, transfer);
         flow.inFlight++;
         while (flow.inFlight >= STREAM_WINDOW && !state.abort.signal.aborted) {
           await new Promise<void>((resolve) => (flow.wake = resolve));
@@ -105,14 +108,16 @@ async function runTask(msg: TaskMessage): Promise<void> {
     buckets,
   );
   let rows = 0;
+  // Every output buffer moves to the main thread with the one "done" message.
+  const transfer = new Set<ArrayBuffer>();
   for await (const b of stream) {
     if (b.numRows === 0) continue;
     if (out.kind === "hash" && out.keys === null) {
       // Round-robin by blocks of rows, as the cluster's shuffle writer does.
-      outBuckets[(rows / 65536 | 0) % buckets].push(shareBatch(b));
+      outBuckets[(rows / 65536 | 0) % buckets].push(transferableBatch(b, transfer));
     } else {
       partitioner.split(b).forEach((part, k) => {
-        if (part) outBuckets[k].push(shareBatch(part));
+        if (part) outBuckets[k].push(transferableBatch(part, transfer));
       });
     }
     rows += b.numRows;
@@ -123,7 +128,7 @@ async function runTask(msg: TaskMessage): Promise<void> {
     task: msg.task,
     buckets: outBuckets,
     metrics: ctx.metrics.entries(),
-  });
+  }, transfer);
 }
 
 self.onmessage = (e: MessageEvent<ToWorker>) => {

@@ -260,3 +260,28 @@ export function columnIds(p: PhysicalPlan): number[] {
 export function outCol(id: number, name: string, type: DataType, nullable = true): OutputColumn {
   return { id, name, type, nullable };
 }
+
+/**
+ * Which output partition of a scan reads each of its scan partitions: the
+ * largest first, each onto the output partition with the fewest rows so far
+ * (units of one file can differ tenfold in rows, and dealing them round-robin
+ * left one task with most of a table); round-robin where rows are unknown.
+ * Deterministic, so the standalone runner and the scheduler deal alike.
+ */
+export function dealScanPartitions(parts: readonly ScanPartition[], outputs: number): Int32Array {
+  const owner = new Int32Array(parts.length);
+  if (outputs <= 1) return owner;
+  if (parts.some((p) => p.rows === undefined)) {
+    for (let i = 0; i < parts.length; i++) owner[i] = i % outputs;
+    return owner;
+  }
+  const order = parts.map((_, i) => i).sort((a, b) => parts[b].rows! - parts[a].rows! || a - b);
+  const load = new Float64Array(outputs);
+  for (const i of order) {
+    let best = 0;
+    for (let k = 1; k < outputs; k++) if (load[k] < load[best]) best = k;
+    owner[i] = best;
+    load[best] += parts[i].rows!;
+  }
+  return owner;
+}

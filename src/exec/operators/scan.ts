@@ -7,7 +7,7 @@
 
 import { type RecordBatch, recordBatch } from "../../arrow/batch.ts";
 import { SpiceError } from "../../errors.ts";
-import { type PhysicalPlan, physicalSchema } from "../../physical/plan.ts";
+import { dealScanPartitions, type PhysicalPlan, physicalSchema } from "../../physical/plan.ts";
 import type { TaskContext } from "../context.ts";
 
 type ScanNode = PhysicalPlan & { op: "scan" };
@@ -23,11 +23,11 @@ export async function* executeScan(
     throw new SpiceError("TABLE_NOT_FOUND", `table "${node.table}" not found on this node`);
   }
   const schema = physicalSchema(node);
-  // Scan partitions are dealt round-robin over the node's output partitions
-  // (a task plan's scan already lists only its own share).
-  const first = node.taskLocal ? 0 : partition;
-  const step = node.taskLocal ? 1 : node.partitions;
-  for (let i = first; i < node.scanPartitions.length; i += step) {
+  // Scan partitions are dealt over the node's output partitions by rows (a
+  // task plan's scan already lists only its own share).
+  const owner = node.taskLocal ? null : dealScanPartitions(node.scanPartitions, node.partitions);
+  for (let i = 0; i < node.scanPartitions.length; i++) {
+    if (owner && owner[i] !== partition) continue;
     for await (const b of provider.scan(node.scanPartitions[i], node.projection, node.filters)) {
       if (ctx.signal.aborted) {
         throw ctx.signal.reason ?? new SpiceError("CANCELLED", "query cancelled");
