@@ -29,7 +29,7 @@ import {
   startClusterEngine,
 } from "./bench/cluster.ts";
 import { ensureTpchData } from "./bench/data.ts";
-import { DuckDbEngine } from "./bench/duckdb.ts";
+import { DuckDbProcessEngine } from "./bench/duckdb_process.ts";
 import type { BenchEngine } from "./bench/engine.ts";
 import { summarizeSelfTimes } from "./bench/explain.ts";
 import { runBenchmark } from "./bench/harness.ts";
@@ -87,7 +87,7 @@ export async function main(args: readonly string[]): Promise<number> {
   let duckdb: BenchEngine | null = null;
   try {
     ours = await createOursEngine(opts, dataDir);
-    duckdb = opts.duckdb ? await DuckDbEngine.open() : null;
+    duckdb = opts.duckdb ? await DuckDbProcessEngine.open() : null;
     const report = await runBenchmark(opts, dataDir, { ours, duckdb });
     await writeReport(opts.out, report);
     console.log(formatReport(report));

@@ -51,6 +51,7 @@ for (const q of qs) {
     const c1 = process.cpuUsage(c0);
     cpu.push((c1.user + c1.system) / 1000);
   }
+  console.log("runs in order", times.map((x) => x.toFixed(0)).join(" "));
   times.sort((a, b) => a - b);
   const mid = times[times.length >> 1];
   total += mid;

@@ -249,7 +249,10 @@ export function formatReport(r: BenchReport): string {
       (m.ours?.processPeakRssBytes != null
         ? `, peak RSS of its server process(es) ${mib(m.ours.processPeakRssBytes)}`
         : "") +
-      (duck ? `; duckdb buffer manager ${mib(m.duckdb?.dataBytes)}` : ""),
+      (duck ? `; duckdb buffer manager ${mib(m.duckdb?.dataBytes)}` : "") +
+      (m.duckdb?.processPeakRssBytes != null
+        ? `, peak RSS of its own process ${mib(m.duckdb.processPeakRssBytes)}`
+        : ""),
     `        process RSS: baseline ${mib(m.rss.baselineBytes)}, after our load ${
       mib(m.rss.afterOursLoadBytes)
     }` +
@@ -259,6 +262,8 @@ export function formatReport(r: BenchReport): string {
         ? ""
         : m.ours?.processPeakRssBytes != null
         ? " (DuckDB only: ours runs in its server)"
+        : m.duckdb?.processPeakRssBytes != null
+        ? " (ours only: DuckDB runs in its own process)"
         : " (both engines in this process)"),
   );
   return out.join("\n");
