@@ -16,7 +16,8 @@
  * - the files read at run time, with `--include`: `proto/` (loaded by
  *   @grpc/proto-loader from a path next to `src/server/flight/proto.ts`),
  *   `spicepod.yaml` (the built-in sample, read next to `src/runtime.ts`) and
- *   `src/server/dashboard/` when it exists;
+ *   `src/server/dashboard/` when it exists, and `src/parallel/worker.ts` (the
+ *   query workers' entry, started with `new Worker`);
  * - the npm packages the entry point reaches, whole: `deno compile` embeds
  *   every file of a package, so the WebAssembly that parquet-wasm
  *   (`node/parquet_wasm_bg.wasm`, read with fs next to its JS) and sqlparser-ts
@@ -166,6 +167,9 @@ async function exists(path: string): Promise<boolean> {
 export async function binaries(root: string = ROOT): Promise<{ build: Binary[]; notes: string[] }> {
   const spicedInclude = ["proto", "spicepod.yaml"];
   if (await exists(join(root, "src/server/dashboard"))) spicedInclude.push("src/server/dashboard");
+  // The query workers' entry: started with new Worker(url), which deno compile
+  // does not follow on its own.
+  spicedInclude.push("src/parallel/worker.ts");
   const all: Binary[] = [
     { name: "spiced", entry: "main.ts", include: spicedInclude },
     // The client speaks Flight SQL: it loads the same protos.

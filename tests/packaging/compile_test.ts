@@ -57,6 +57,8 @@ Deno.test("each binary's deno compile command: assets, target, output path", asy
   assert.equal(spiced.entry, "main.ts");
   assert.ok(spiced.include.includes("proto"));
   assert.ok(spiced.include.includes("spicepod.yaml"));
+  // Workers are started by URL: their entry must be included explicitly.
+  assert.ok(spiced.include.includes("src/parallel/worker.ts"));
   const host = compileArgs(spiced, undefined, { out: "/o", check: true, excludes: [] });
   assert.deepEqual(host.slice(0, 2), ["compile", "--allow-all"]);
   assert.equal(host[host.indexOf("--output") + 1], "/o/spiced");
