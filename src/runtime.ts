@@ -323,7 +323,19 @@ async function start(
   const http = await startHttpServer(
     { host: flags.http.host, port: flags.http.port, explicit: flags.explicit.has("http"), tls },
     () => ctx,
-  );
+  ).catch((e: unknown) => {
+    if (!flags.tls || e instanceof SpiceError) throw e;
+    // rustls refuses certificates it cannot use (an X.509 v1 certificate,
+    // as the cluster's openssl lines make, is one): name the flag.
+    const msg = (e as Error).message;
+    throw new SpiceError(
+      "CONFIG",
+      `--tls-certificate-file ${flags.tls.certFile}: ${msg}` +
+        (/UnsupportedCertVersion/.test(msg)
+          ? " (HTTPS needs an X.509 v3 certificate; the cluster's mTLS accepts v1)"
+          : ""),
+    );
+  });
   stops.push(() => http.close());
   endpoints.http = formatHostPort({ host: flags.http.host, port: http.port });
   let flightPort: number | null = null;

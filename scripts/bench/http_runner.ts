@@ -175,6 +175,11 @@ export class HttpEngine implements BenchEngine {
   readonly #url: string;
   readonly #opts: HttpEngineOptions;
 
+  /** The spiced's base URL. */
+  get url(): string {
+    return this.#url;
+  }
+
   /** An engine for the spiced at `url` (`http://host:port`). */
   constructor(url: string, opts: HttpEngineOptions = {}) {
     this.#url = url.replace(/\/+$/, "");

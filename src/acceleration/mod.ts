@@ -200,12 +200,24 @@ export class AcceleratedTable implements TableProvider {
   }
 
   statistics(): TableStatistics {
-    if (this.#rows === null) return this.#source.statistics();
-    this.#distinct ??= estimateDistinct(
-      this.schema,
-      this.#data.flatMap((d) => d ?? []),
-      this.#rows,
-    );
+    if (this.#rows === null) {
+      // Not held here (the scheduler plans over executors' data): what the
+      // units' statistics say, so that join order does not depend on the role.
+      const source = this.#source.statistics();
+      this.#distinct ??= rangeDistinct(this.schema, this.#stats, source.numRows);
+      return { ...source, distinct: source.distinct ?? this.#distinct };
+    }
+    if (!this.#distinct) {
+      const bounds = rangeDistinct(this.schema, this.#stats, this.#rows);
+      this.#distinct = estimateDistinct(
+        this.schema,
+        this.#data.flatMap((d) => d ?? []),
+        this.#rows,
+      ).map((d, c) => {
+        const bound = bounds[c];
+        return d === null ? bound : bound === null ? d : Math.min(d, bound);
+      });
+    }
     return { numRows: this.#rows, distinct: this.#distinct };
   }
 
@@ -319,6 +331,34 @@ export async function readUnit(
     if (b.numRows > 0) out.push(b);
   }
   return out;
+}
+
+/**
+ * Distinct values per integer or date column bounded by its value range
+ * over every unit (max - min + 1, at most the rows): known without the data,
+ * and the bound that tells a nation key (25 values) from an order key.
+ * Null where a unit has no statistics for the column.
+ */
+export function rangeDistinct(
+  schema: Schema,
+  stats: readonly (UnitStats | null)[],
+  rows: number | null,
+): (number | null)[] {
+  const integral = new Set(["int32", "int64", "date32"]);
+  return schema.fields.map((f, c) => {
+    if (!integral.has(f.type.id) || stats.length === 0) return null;
+    let lo = Infinity, hi = -Infinity;
+    for (const u of stats) {
+      const r = u?.columns.get(c);
+      if (!r || r.min === null || r.max === null) return null;
+      const a = Number(r.min), b = Number(r.max);
+      if (!Number.isFinite(a) || !Number.isFinite(b)) return null;
+      lo = Math.min(lo, a);
+      hi = Math.max(hi, b);
+    }
+    const span = hi - lo + 1;
+    return rows === null ? span : Math.max(1, Math.min(span, rows));
+  });
 }
 
 /**
