@@ -1,22 +1,34 @@
 /**
- * `deno run -A scripts/bench/shuffle.ts [--sf 1]`: shuffle throughput between
- * two executors under mutual TLS. Starts a scheduler and two executors on
- * this machine with certificates from scripts/gen_certs.sh, and runs a join
- * of lineitem and orders with broadcasting off (SPICED_BROADCAST_ROWS=0), so
- * that both inputs are hash-repartitioned through the executors' Flight
- * DoGet. Reports the bytes the executors fetched from each other (their
- * `spiced_executor_shuffle_fetched_bytes_total`) over the query's wall time:
- * a lower bound of the transfer rate, as the time also holds the scans, the
- * IPC encoding and the join.
+ * `deno run -A scripts/bench/shuffle.ts [--sf 1] [--mb 256]`: shuffle
+ * throughput between two executors under mutual TLS, with certificates from
+ * scripts/gen_certs.sh. Two measurements:
+ *
+ * 1. Transport: a peer process (shuffle_peer.ts) holds `--mb` megabytes of
+ *    lineitem's hash-partitioned shuffle output and serves it with the
+ *    executor's DoGet writer; this process fetches both buckets at once with
+ *    the executors' Flight client and decodes every batch as a consuming task
+ *    does. Reports megabytes per second of Arrow IPC moved and decoded.
+ * 2. End to end: a scheduler and two executors run a join of lineitem and
+ *    orders with broadcasting off (SPICED_BROADCAST_ROWS=0), so that both
+ *    inputs are hash-repartitioned through the executors' Flight DoGet.
+ *    Reports the bytes the executors fetched from each other (their
+ *    `spiced_executor_shuffle_fetched_bytes_total`) over the query's wall
+ *    time: a lower bound of the transfer rate, as the time also holds the
+ *    scans, the IPC encoding and the join.
  *
  * @module
  */
 
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { fromArrowBatch } from "../../src/arrow/interop.ts";
+import { PeerClients } from "../../src/cluster/shuffle_client.ts";
+import { FlightDataDecoder } from "../../src/server/flight/ipc.ts";
 import { startCluster } from "../../tests/support/cluster.ts";
 
-const { values } = parseArgs({ options: { sf: { type: "string", default: "1" } } });
+const { values } = parseArgs({
+  options: { sf: { type: "string", default: "1" }, mb: { type: "string", default: "256" } },
+});
 const data = Deno.realPathSync(`data/tpch-sf${values.sf}`);
 const dir = await Deno.makeTempDir({ prefix: "spiced-shuffle-" });
 const gen = new URL("../gen_certs.sh", import.meta.url).pathname;
@@ -31,6 +43,77 @@ await Deno.writeTextFile(
       `    acceleration: { enabled: true, engine: arrow }\n`
     ).join(""),
 );
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+
+/** Fetches the peer's two buckets at once, `reps` times; MB/s of each run. */
+async function transport(reps: number): Promise<number[]> {
+  const peer = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      new URL("./shuffle_peer.ts", import.meta.url).pathname,
+      "--data",
+      data,
+      "--certs",
+      certs,
+      "--mb",
+      values.mb!,
+    ],
+    stdout: "piped",
+  }).spawn();
+  const peers = new PeerClients({
+    mode: "mtls",
+    ca: Deno.readFileSync(join(certs, "ca.crt")),
+    cert: Deno.readFileSync(join(certs, "localhost.crt")),
+    key: Deno.readFileSync(join(certs, "localhost.key")),
+  });
+  try {
+    const lines = peer.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    let first = "";
+    while (!first.includes("\n")) {
+      const r = await lines.read();
+      if (r.done) throw new Error("the shuffle peer exited before serving");
+      first += r.value;
+    }
+    lines.releaseLock();
+    const port = Number(/PORT (\d+)/.exec(first)![1]);
+    const rates: number[] = [];
+    for (let r = 0; r < reps; r++) {
+      const t0 = performance.now();
+      let bytes = 0, rows = 0;
+      await Promise.all([0, 1].map(async (bucket) => {
+        const decoder = new FlightDataDecoder();
+        const ticket = { job: "bench", stage: 1, map: 0, bucket };
+        const signal = new AbortController().signal;
+        for await (const m of peers.doGet(`localhost:${port}`, ticket, signal)) {
+          bytes += m.header.byteLength + m.body.byteLength;
+          const b = decoder.push(m.header, m.body);
+          if (b) rows += fromArrowBatch(b).numRows;
+        }
+      }));
+      const s = (performance.now() - t0) / 1000;
+      rates.push(bytes / 1e6 / s);
+      console.log(
+        `transport run ${r}: ${(bytes / 1e6).toFixed(1)} MB (${rows} rows) in ${
+          (s * 1000).toFixed(0)
+        } ms = ${rates[r].toFixed(0)} MB/s`,
+      );
+    }
+    return rates;
+  } finally {
+    peers.close();
+    peer.kill();
+    await peer.status;
+  }
+}
+
+// The first runs warm the JIT of both processes, as an executor's first fetches do.
+const transportRates = (await transport(8)).slice(3);
+console.log(
+  `transport median: ${median(transportRates).toFixed(0)} MB/s ` +
+    `(mTLS, Arrow IPC fetched and decoded, runs 3-7)`,
+);
+
 const mtls = [
   "--node-mtls-ca-certificate-file",
   join(certs, "ca.crt"),
@@ -82,10 +165,12 @@ try {
         `(${rate.toFixed(0)} MB/s, lower bound)${r === 0 ? " [warm-up]" : ""} ${body.trim()}`,
     );
   }
-  rates.sort((a, b) => a - b);
   console.log(
-    `median: ${rates[rates.length >> 1].toFixed(0)} MB/s (mTLS, 2 executors, SF ${values.sf})`,
+    `end-to-end median: ${
+      median(rates).toFixed(0)
+    } MB/s (lower bound; mTLS, 2 executors, SF ${values.sf})`,
   );
+  console.log(`transport median: ${median(transportRates).toFixed(0)} MB/s`);
 } finally {
   await cluster.stop();
   await Deno.remove(dir, { recursive: true });

@@ -28,7 +28,8 @@ import {
   toGrpcError,
   unary,
 } from "./grpc.ts";
-import { PeerClients, RemoteExchanges, type ShuffleTicket } from "./shuffle_client.ts";
+import { PeerClients, RemoteExchanges } from "./shuffle_client.ts";
+import { parseShuffleTicket, writeShuffleMessages } from "./shuffle_server.ts";
 import { doGetFaultFromEnv, injectedFault } from "./faults.ts";
 
 /** Executor settings. */
@@ -241,46 +242,18 @@ export class ExecutorNode {
   async #doGet(call: grpc.ServerWritableStream<{ ticket: Uint8Array }, unknown>): Promise<void> {
     this.#streams++;
     try {
-      let ticket: ShuffleTicket;
-      try {
-        ticket = JSON.parse(new TextDecoder().decode(call.request.ticket));
-      } catch {
-        throw new SpiceError("INVALID_ARGUMENT", "malformed shuffle ticket");
-      }
-      if (typeof ticket?.job !== "string" || typeof ticket.stage !== "number") {
-        throw new SpiceError("INVALID_ARGUMENT", "malformed shuffle ticket");
-      }
+      const ticket = parseShuffleTicket(call.request.ticket);
       const messages = await this.store.read(ticket);
       // Test-only: cut one intermediate shuffle stream after N messages (see faults.ts).
       const fault = ticket.stage !== FINAL_STAGE ? this.#doGetFault : null;
-      let sent = 0;
-      for (const m of messages) {
-        if (call.cancelled) return;
-        if (fault?.hit(sent)) {
-          this.opts.log(
-            "WARN",
-            `injected fault: cutting the DoGet stream of job ${ticket.job} stage ${ticket.stage} map ${ticket.map} bucket ${ticket.bucket} after ${sent} messages`,
-          );
-          throw injectedFault(`stream cut after ${sent} messages`);
-        }
-        const ok = call.write({ data_header: m.header, data_body: m.body });
-        sent++;
-        // Respect back-pressure: wait for the transport to drain (or the call to end).
-        if (!ok) {
-          await new Promise<void>((r) => {
-            const done = () => {
-              call.off("drain", done);
-              call.off("cancelled", done);
-              call.off("close", done);
-              r();
-            };
-            call.on("drain", done);
-            call.on("cancelled", done);
-            call.on("close", done);
-          });
-        }
-      }
-      call.end();
+      await writeShuffleMessages(call, messages, (sent) => {
+        if (!fault?.hit(sent)) return;
+        this.opts.log(
+          "WARN",
+          `injected fault: cutting the DoGet stream of job ${ticket.job} stage ${ticket.stage} map ${ticket.map} bucket ${ticket.bucket} after ${sent} messages`,
+        );
+        throw injectedFault(`stream cut after ${sent} messages`);
+      });
     } catch (e) {
       // emit("error") sends the status; destroy() after an await leaves the client waiting.
       if (!call.cancelled) call.emit("error", toGrpcError(e));

@@ -103,8 +103,8 @@ export class PeerClients {
           ended = true;
           break;
         }
-        const m = r.value;
-        yield { header: new Uint8Array(m.data_header), body: new Uint8Array(m.data_body) };
+        // No copy: the decoder frames header and body into a buffer of its own.
+        yield { header: r.value.data_header, body: r.value.data_body };
       }
     } catch (e) {
       if (idled) {
