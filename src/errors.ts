@@ -6,7 +6,13 @@
  * @module
  */
 
-/** The stable error codes. */
+/**
+ * The stable error codes. `DATA` is a statement that failed on its values
+ * (a string that is not a number, an overflow, a date out of range, a scalar
+ * subquery with two rows: SQLSTATE classes 21 and 22), which is the
+ * client's to fix, hence HTTP 400; `EXECUTION` is a failure of the engine
+ * while running, hence 500.
+ */
 export type ErrorCode =
   | "SQL_PARSE"
   | "TABLE_NOT_FOUND"
@@ -15,6 +21,7 @@ export type ErrorCode =
   | "TYPE"
   | "NOT_SUPPORTED"
   | "INVALID_ARGUMENT"
+  | "DATA"
   | "EXECUTION"
   | "EXECUTOR_LOST"
   | "NO_EXECUTORS"
@@ -49,6 +56,7 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   TYPE: 400,
   NOT_SUPPORTED: 400,
   INVALID_ARGUMENT: 400,
+  DATA: 400,
   EXECUTION: 500,
   EXECUTOR_LOST: 503,
   NO_EXECUTORS: 503,
@@ -72,6 +80,7 @@ const GRPC_STATUS: Record<ErrorCode, number> = {
   TYPE: 3,
   NOT_SUPPORTED: 12, // UNIMPLEMENTED
   INVALID_ARGUMENT: 3,
+  DATA: 3,
   EXECUTION: 13, // INTERNAL
   EXECUTOR_LOST: 14, // UNAVAILABLE
   NO_EXECUTORS: 14,

@@ -136,16 +136,22 @@ Deno.test({
         assert.match(e.message, /lineitem, nation/);
       });
 
-      await t.step("unknown column, type error, runtime error", async () => {
+      await t.step("unknown column, type error, data error", async () => {
         const a = await sql(s.http, "select nope from nation");
         assert.equal(a.status, 400);
         assert.match((await a.json()).error.message, /column "nope" not found/);
         const b = await sql(s.http, "select n_name + 1 from nation");
         assert.equal(b.status, 400);
         assert.equal((await b.json()).error.code, "TYPE");
+        // A value that does not convert is the statement's fault: 400, as DuckDB's Conversion Error.
         const c = await sql(s.http, "select cast(n_name as integer) from nation");
-        assert.equal(c.status, 500);
-        assert.match((await c.json()).error.message, /could not convert string 'ALGERIA'/);
+        assert.equal(c.status, 400);
+        const ce = (await c.json()).error;
+        assert.equal(ce.code, "DATA");
+        assert.match(ce.message, /could not convert string 'ALGERIA'/);
+        const d = await sql(s.http, "select 1 + 'a'");
+        assert.equal(d.status, 400);
+        assert.match((await d.json()).error.message, /could not convert string 'a'/);
       });
 
       await t.step("wrong method, content type and body", async () => {

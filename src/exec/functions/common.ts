@@ -34,9 +34,9 @@ import {
 
 const encoder = new TextEncoder();
 
-/** An execution error with DuckDB's message (the code every kernel error carries). */
-export function executionError(message: string): SpiceError {
-  return new SpiceError("EXECUTION", message);
+/** A data error (a value the function cannot take) with DuckDB's message. */
+export function dataError(message: string): SpiceError {
+  return new SpiceError("DATA", message);
 }
 
 /**
@@ -261,7 +261,7 @@ export function strView(d: Datum, n: number): StrView {
     }
     return { data: d.dict.data, starts, ends, validity };
   }
-  throw executionError(`expected a string argument, got a ${d.type.id} column`);
+  throw dataError(`expected a string argument, got a ${d.type.id} column`);
 }
 
 /** True when every byte of `data[start, end)` is ASCII (ORs aligned 32-bit words when long). */

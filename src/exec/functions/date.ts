@@ -13,7 +13,7 @@
 import { numericColumn } from "../../arrow/column.ts";
 import type { DataType } from "../../arrow/types.ts";
 import { combineValidity, isScalar, scalar, type ScalarFunctionImpl } from "../datum.ts";
-import { executionError, liftScalars, numbers, strView } from "./common.ts";
+import { dataError, liftScalars, numbers, strView } from "./common.ts";
 
 const MICROS_PER_DAY = 86400e6;
 /** Julian day number of 1970-01-01. */
@@ -81,7 +81,7 @@ alias("julian", "julian", "jd");
 /** Parses a date part specifier as DuckDB does (case-insensitive, with its aliases). */
 export function datePartSpecifier(text: string): DatePart {
   const p = SPECIFIERS[text.toLowerCase()];
-  if (!p) throw executionError(`extract specifier "${text}" not recognized`);
+  if (!p) throw dataError(`extract specifier "${text}" not recognized`);
   return p;
 }
 
@@ -274,7 +274,7 @@ function checkDatePart(part: DatePart, t: DataType): void {
     t.id === "date32" &&
     (part === "timezone" || part === "timezone_hour" || part === "timezone_minute")
   ) {
-    throw executionError(`"date" units "${part}" not recognized`);
+    throw dataError(`"date" units "${part}" not recognized`);
   }
 }
 
@@ -372,7 +372,7 @@ function truncSpecifier(text: string): DatePart {
   if (
     part === "era" || part === "timezone" || part === "timezone_hour" || part === "timezone_minute"
   ) {
-    throw executionError(`Specifier type not implemented for DATETRUNC: "${text}"`);
+    throw dataError(`Specifier type not implemented for DATETRUNC: "${text}"`);
   }
   return part;
 }
@@ -425,7 +425,7 @@ const makeDate: ScalarFunctionImpl = (args, n, type) => {
     const y = ys[i], m = ms[i], d = ds[i];
     for (const v of [y, m, d]) {
       if (v > 2147483647 || v < -2147483648) {
-        throw executionError(
+        throw dataError(
           `Type INT64 with value ${v} can't be cast because the value is out of range for the destination type INT32`,
         );
       }
@@ -433,7 +433,7 @@ const makeDate: ScalarFunctionImpl = (args, n, type) => {
     const dim = m === 2 && isLeap(y) ? 29 : MONTH_DAYS[m - 1];
     const days = m >= 1 && m <= 12 && d >= 1 && d <= dim ? daysFromCivil(y, m, d) : NaN;
     if (!(days >= MIN_DAYS && days <= MAX_DAYS)) {
-      throw executionError(`Date out of range: ${y}-${m}-${d}`);
+      throw dataError(`Date out of range: ${y}-${m}-${d}`);
     }
     out[i] = days;
   }

@@ -18,7 +18,7 @@ import {
 } from "../datum.ts";
 import {
   bigints,
-  executionError,
+  dataError,
   isWide,
   liftScalars,
   numbers,
@@ -52,7 +52,7 @@ function check(arg: Datum, n: number, bad: (x: number) => string | null): void {
   for (let i = 0; i < n; i++) {
     if (v && v[i] === 0) continue;
     const msg = bad(x[i]);
-    if (msg) throw executionError(msg);
+    if (msg) throw dataError(msg);
   }
 }
 
@@ -76,7 +76,7 @@ const abs: ScalarFunctionImpl = (args, n, type) => {
   for (let i = 0; i < n; i++) {
     const v = x[i];
     if (v === -2147483648 && type.id === "int32" && (!validity || validity[i] === 1)) {
-      throw executionError(`Overflow on abs(${v})`);
+      throw dataError(`Overflow on abs(${v})`);
     }
     out[i] = v < 0 ? -v : v;
   }
@@ -304,11 +304,11 @@ const log: ScalarFunctionImpl = (args, n, type) => {
   for (let i = 0; i < n; i++) {
     if (validity && validity[i] === 0) continue;
     const bad = logDomain(bs[i]);
-    if (bad) throw executionError(bad);
+    if (bad) throw dataError(bad);
     const d = Math.log10(bs[i]);
-    if (d === 0) throw executionError("divison by zero in based logarithm");
+    if (d === 0) throw dataError("divison by zero in based logarithm");
     const bad2 = logDomain(xs[i]);
-    if (bad2) throw executionError(bad2);
+    if (bad2) throw dataError(bad2);
     out[i] = Math.log10(xs[i]) / d;
   }
   return numericColumn(type, out, validity);

@@ -19,7 +19,7 @@ import {
   argsValidity,
   charCount,
   codePointAt,
-  executionError,
+  dataError,
   indexOfBytes,
   isAsciiRange,
   liftScalars,
@@ -255,16 +255,16 @@ function substringRange(chars: number, offset: number, len: number, range: Float
 
 function checkSubstringBounds(offset: number, len: number): void {
   if (offset < -SUBSTRING_BOUND - 1) {
-    throw executionError(`Substring offset outside of supported range (< ${-SUBSTRING_BOUND - 1})`);
+    throw dataError(`Substring offset outside of supported range (< ${-SUBSTRING_BOUND - 1})`);
   }
   if (offset > SUBSTRING_BOUND) {
-    throw executionError(`Substring offset outside of supported range (> ${SUBSTRING_BOUND})`);
+    throw dataError(`Substring offset outside of supported range (> ${SUBSTRING_BOUND})`);
   }
   if (len < -SUBSTRING_BOUND - 1) {
-    throw executionError(`Substring length outside of supported range (< ${-SUBSTRING_BOUND - 1})`);
+    throw dataError(`Substring length outside of supported range (< ${-SUBSTRING_BOUND - 1})`);
   }
   if (len > SUBSTRING_BOUND) {
-    throw executionError(`Substring length outside of supported range (> ${SUBSTRING_BOUND})`);
+    throw dataError(`Substring length outside of supported range (> ${SUBSTRING_BOUND})`);
   }
 }
 
@@ -569,7 +569,7 @@ function padKernel(leftSide: boolean): Kernel {
       const written = charCount(d, s, cut);
       const missing = len - written;
       const ps = pad.starts[i], pe = pad.ends[i];
-      if (missing > 0 && ps === pe) throw executionError(`Insufficient padding in ${name}.`);
+      if (missing > 0 && ps === pe) throw dataError(`Insufficient padding in ${name}.`);
       if (!leftSide) out.copy(d, s, cut);
       let p = ps;
       for (let k = 0; k < missing; k++) {
@@ -597,7 +597,7 @@ const repeat: Kernel = (args, n, type) => {
     if (validity && validity[i] === 0) continue;
     total += Math.max(0, counts[i]) * (v.ends[i] - v.starts[i]);
   }
-  if (total > MAX_BYTES) throw executionError("buffer exceeds maximum length");
+  if (total > MAX_BYTES) throw dataError("buffer exceeds maximum length");
   const out = new StringOut(n, total);
   for (let i = 0; i < n; i++) {
     if (validity && validity[i] === 0) {

@@ -202,7 +202,7 @@ function checkedInt64(d: Datum): Datum {
 
 function overflow(type: DataType): SpiceError {
   return new SpiceError(
-    "EXECUTION",
+    "DATA",
     `overflow in ${type.id === "int32" ? "INTEGER" : "DECIMAL"} arithmetic`,
   );
 }

@@ -85,7 +85,7 @@ export function formatDouble(x: number): string {
 
 function convertError(v: unknown, to: DataType): SpiceError {
   return new SpiceError(
-    "EXECUTION",
+    "DATA",
     `could not convert ${typeof v === "string" ? `string '${v}'` : String(v)} to ${
       typeToString(to)
     }`,
@@ -311,7 +311,7 @@ function checkDecimalRange(
     if (validity !== null && !validity[i]) continue;
     if (!(Math.abs(o[i]) < lim)) {
       throw new SpiceError(
-        "EXECUTION",
+        "DATA",
         `value ${formatDecimal(o[i], to.scale)} does not fit in ${typeToString(to)}`,
       );
     }
@@ -421,7 +421,7 @@ function checkBigRange(
     const v = o[i] < 0n ? -o[i] : o[i];
     if (v >= lim) {
       throw new SpiceError(
-        "EXECUTION",
+        "DATA",
         `value ${formatDecimal(o[i], to.scale)} does not fit in ${typeToString(to)}`,
       );
     }

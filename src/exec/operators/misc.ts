@@ -34,7 +34,7 @@ export async function* executeMaxOneRow(
   for await (const b of input) {
     seen += b.numRows;
     if (seen > 1) {
-      throw new SpiceError("EXECUTION", "scalar subquery returned more than one row");
+      throw new SpiceError("DATA", "scalar subquery returned more than one row");
     }
     if (b.numRows) kept.push(b);
   }

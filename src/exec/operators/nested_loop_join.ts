@@ -84,7 +84,7 @@ export async function* executeNestedLoopJoin(
       if (node.singleMatch) {
         for (let q = 0; q < li.length; q++) {
           if (leftMatched[li[q]]++) {
-            throw new SpiceError("EXECUTION", "scalar subquery returned more than one row");
+            throw new SpiceError("DATA", "scalar subquery returned more than one row");
           }
         }
       }

@@ -287,7 +287,7 @@ export async function failsLikeDuckDB(
   assert.throws(
     () => SCALAR_FUNCTIONS[fn](args.map((v, k) => scalar(argTypes[k], v)), 1, resultType),
     (e: Error) => {
-      assert.equal((e as { code?: string }).code, "EXECUTION");
+      assert.equal((e as { code?: string }).code, "DATA");
       assert.match(e.message, message);
       return true;
     },

@@ -155,7 +155,7 @@ Deno.test("integer / is DOUBLE division (x / 0 is infinite)", async () => {
 
 Deno.test("INTEGER overflow is an error naming the type; a NULL row cannot overflow", () => {
   const overflow = (e: unknown) =>
-    e instanceof SpiceError && e.code === "EXECUTION" && /overflow/i.test(e.message) &&
+    e instanceof SpiceError && e.code === "DATA" && /overflow/i.test(e.message) &&
     /INTEGER/.test(e.message);
   const max = columnFromValues(INT32, [1, 2147483647]);
   assert.throws(() => arithmetic("+", max, sc(INT32, 1), INT32, 2), overflow);

@@ -114,7 +114,7 @@ async function checkError(from: DataType, v: Value, to: DataType, named: string)
     () => castColumn(columnFromValues(from, [v]), to),
     (e) =>
       e instanceof SpiceError &&
-      (e.code === "EXECUTION" || e.code === "TYPE" || e.code === "NOT_SUPPORTED") &&
+      (e.code === "DATA" || e.code === "TYPE" || e.code === "NOT_SUPPORTED") &&
       e.message.includes(named),
     `${label}: an error naming ${named}`,
   );

@@ -251,6 +251,6 @@ Deno.test("max_one_row passes zero or one row, and fails on two", async () => {
   const two = await maxOneRow("two");
   await assert.rejects(
     () => run(two, context(catalog)),
-    (e) => e instanceof SpiceError && e.code === "EXECUTION" && /more than one row/.test(e.message),
+    (e) => e instanceof SpiceError && e.code === "DATA" && /more than one row/.test(e.message),
   );
 });
