@@ -189,17 +189,27 @@ export async function parseSqlRequest(
   );
 }
 
-function timeoutFrom(req: Request, dflt: number | null): number | null {
+/**
+ * The query's timeout: the header's, when given, but never longer than the
+ * spicepod's `runtime.query.timeout`, which is the operator's ceiling (a
+ * client may ask for less time, not more).
+ */
+function timeoutFrom(req: Request, ceiling: number | null): number | null {
   const h = req.headers.get("x-spice-query-timeout") ?? req.headers.get("spice-query-timeout");
-  if (!h) return dflt;
+  if (!h) return ceiling;
+  let ms: number;
   try {
-    return /^\d+$/.test(h.trim()) ? Number(h) : parseDuration(h.trim());
+    ms = /^\d+$/.test(h.trim()) ? Number(h) : parseDuration(h.trim());
   } catch {
+    ms = NaN;
+  }
+  if (!(ms > 0)) {
     throw new SpiceError(
       "INVALID_ARGUMENT",
-      `invalid query timeout header "${h}" (e.g. 30s or 500ms)`,
+      `invalid query timeout header "${h}" (a positive duration, e.g. 30s or 500ms)`,
     );
   }
+  return ceiling === null ? ms : Math.min(ms, ceiling);
 }
 
 /** Runs /v1/sql. */

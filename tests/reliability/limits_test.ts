@@ -43,20 +43,15 @@ async function quiet(p: SpicedProcess, what: string): Promise<void> {
 }
 
 Deno.test({
-  name: "standalone limits: timeout, max_concurrent with a queue, max_request_body",
+  name: "standalone limits: the query timeout, from the spicepod and the header",
   sanitizeOps: false,
   sanitizeResources: false,
   async fn(t) {
     const dir = await spicepodDir({
-      runtime: "  query: { timeout: 1s, max_concurrent: 2, max_request_body: 4KiB }",
+      runtime: "  query: { timeout: 1s }",
       extraDatasets: big(1),
     });
-    const s = track(
-      await startSpiced([], {
-        cwd: dir,
-        env: { SPICED_QUERY_QUEUE_SIZE: "2", SPICED_QUERY_QUEUE_TIMEOUT_MS: "60000" },
-      }),
-    );
+    const s = track(await startSpiced([], { cwd: dir }));
     try {
       await s.ready();
       await t.step("spicepod runtime.query.timeout: 504 TIMEOUT and the work stops", async () => {
@@ -77,16 +72,25 @@ Deno.test({
       });
 
       await t.step(
-        "X-Spice-Query-Timeout header: 504 with its own value; bad values 400",
+        "X-Spice-Query-Timeout header: shorter than the spicepod's, never longer; bad values 400",
         async () => {
           const r = await sql(s.http, HEAVY, { headers: { "X-Spice-Query-Timeout": "300ms" } });
           assert.equal(r.status, 504);
           assert.match((await errorOf(r)).message, /timeout of 300 ms/);
-          const bad = await sql(s.http, "select 1", {
-            headers: { "X-Spice-Query-Timeout": "soon" },
-          });
-          assert.equal(bad.status, 400);
-          assert.match((await errorOf(bad)).message, /invalid query timeout header "soon"/);
+          // The spicepod's timeout is the operator's ceiling: a client cannot raise it.
+          const longer = await sql(s.http, HEAVY, { headers: { "X-Spice-Query-Timeout": "60s" } });
+          assert.equal(longer.status, 504);
+          assert.match((await errorOf(longer)).message, /timeout of 1000 ms/);
+          for (const v of ["soon", "0", "0s"]) {
+            const bad = await sql(s.http, "select 1", {
+              headers: { "X-Spice-Query-Timeout": v },
+            });
+            assert.equal(bad.status, 400);
+            assert.match(
+              (await errorOf(bad)).message,
+              new RegExp(`invalid query timeout header "${v}"`),
+            );
+          }
           // A quick query under the timeout is unaffected.
           const ok = await sql(s.http, "select count(*) as n from nation");
           assert.deepEqual(await ok.json(), [{ n: 25 }]);
@@ -116,14 +120,37 @@ Deno.test({
         }
         await quiet(s, "the timed-out Flight statement to stop using CPU");
       });
+      assert.ok(alive(s), "the process is alive");
+    } finally {
+      await s.stop();
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    }
+  },
+});
 
+Deno.test({
+  name: "standalone limits: max_concurrent with a queue, max_request_body",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn(t) {
+    const dir = await spicepodDir({
+      runtime: "  query: { max_concurrent: 2, max_request_body: 4KiB }",
+      extraDatasets: big(1),
+    });
+    const s = track(
+      await startSpiced([], {
+        cwd: dir,
+        env: { SPICED_QUERY_QUEUE_SIZE: "2", SPICED_QUERY_QUEUE_TIMEOUT_MS: "60000" },
+      }),
+    );
+    try {
+      await s.ready();
       const running = async () =>
         (await getJson(`${s.http}/v1/queries`)).running as { id: string; sql: string }[];
       /** Starts `n` HEAVY queries and waits until all are admitted or queued. */
       const occupy = async (n: number) => {
-        const long = { headers: { "X-Spice-Query-Timeout": "120s" } };
         const before = (await running()).length;
-        const responses = Array.from({ length: n }, () => sql(s.http, HEAVY, long));
+        const responses = Array.from({ length: n }, () => sql(s.http, HEAVY));
         await waitFor(
           async () => (await running()).length >= before + n,
           20_000,
@@ -156,9 +183,7 @@ Deno.test({
           const waiting = Array.from(
             { length: 4 },
             (_, i) =>
-              sql(s.http, `select ${i} as i, count(*) as n from nation`, {
-                headers: { "X-Spice-Query-Timeout": "60s" }, // not the spicepod's 1 s while queued
-              }).then(async (r) => ({
+              sql(s.http, `select ${i} as i, count(*) as n from nation`).then(async (r) => ({
                 status: r.status,
                 body: await r.json(),
                 at: Date.now(),
