@@ -342,8 +342,24 @@ export class JoinHashTable {
 
   /** All matching (probe, build) pairs for the first `n` rows of `keys`. */
   probe(keys: readonly Column[], n: number): JoinMatches {
-    const hashes = hashColumns(keys, n);
-    let cap = Math.max(16, n);
+    return this.probeRange(keys, hashColumns(keys, n), 0, n, Infinity);
+  }
+
+  /**
+   * The matching pairs of probe rows `from`, `from + 1`, ... (below `n`),
+   * stopping after the first row at which `limit` pairs are reached; `next`
+   * is the row to resume from (`n` when done). Bounds the index arrays of
+   * a probe batch whose keys fan out to many build rows. `hashes` are the
+   * rows' key hashes (hashColumns), computed once per batch.
+   */
+  probeRange(
+    keys: readonly Column[],
+    hashes: Uint32Array,
+    from: number,
+    n: number,
+    limit: number,
+  ): JoinMatches & { readonly next: number } {
+    let cap = Math.max(16, Math.min(n - from, limit));
     let probe = new Int32Array(cap);
     let build = new Int32Array(cap);
     let m = 0;
@@ -354,7 +370,9 @@ export class JoinHashTable {
     const pvalid = pk.validity;
     const bkeys = this.#keys;
     const nullsEqual = this.#nullsEqual;
-    for (let i = 0; i < n; i++) {
+    let i = from;
+    for (; i < n; i++) {
+      if (m >= limit) break;
       const h = hashes[i];
       let j = first[h & mask];
       if (j < 0) continue;
@@ -395,6 +413,6 @@ export class JoinHashTable {
         build[m++] = j;
       }
     }
-    return { probe: probe.subarray(0, m), build: build.subarray(0, m) };
+    return { probe: probe.subarray(0, m), build: build.subarray(0, m), next: i };
   }
 }

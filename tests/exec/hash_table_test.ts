@@ -26,6 +26,7 @@ import {
   UTF8,
 } from "../../src/arrow/types.ts";
 import { createGroupTable, JoinHashTable } from "../../src/exec/hash_table.ts";
+import { hashColumns } from "../../src/exec/kernels/hash.ts";
 
 function values(c: Column): Value[] {
   return Array.from({ length: c.length }, (_, i) => valueAt(c, i));
@@ -247,6 +248,30 @@ Deno.test("many matches per probe batch grow the output arrays", () => {
   assert.equal(r.probe.length, 2 * m);
   assert.deepEqual([r.probe[0], r.build[0], r.probe[m], r.build[m]], [0, 0, 2, 0]);
   assert.equal(r.build[m - 1], m - 1);
+});
+
+Deno.test("probeRange stops at whole rows past the limit and resumes where it stopped", () => {
+  const m = 1000;
+  const build = [columnFromValues(INT32, Array.from({ length: m }, (_, i) => i % 10))];
+  const t = new JoinHashTable(build, m, false);
+  const n = 50;
+  const probe = [columnFromValues(INT32, Array.from({ length: n }, (_, i) => i % 20))];
+  const whole = t.probe(probe, n);
+  const hashes = hashColumns(probe, n);
+  const probes: number[] = [], builds: number[] = [];
+  let steps = 0;
+  for (let from = 0; from < n; steps++) {
+    const r = t.probeRange(probe, hashes, from, n, 250);
+    // Each key matches 100 build rows: the step ends on the row that reached the limit.
+    assert.ok(r.probe.length <= 250 + 100, `a step of ${r.probe.length} pairs`);
+    assert.ok(r.next > from, "every step makes progress");
+    probes.push(...r.probe);
+    builds.push(...r.build);
+    from = r.next;
+  }
+  assert.ok(steps >= 10, `${steps} steps`);
+  assert.deepEqual(probes, [...whole.probe]);
+  assert.deepEqual(builds, [...whole.build]);
 });
 
 Deno.test("an empty build side matches nothing", () => {

@@ -22,7 +22,7 @@ import { toColumn } from "../datum.ts";
 import { compileExpr, compileExprs, layoutOf } from "../expr.ts";
 import { JoinHashTable } from "../hash_table.ts";
 import { selectTrue } from "../kernels/boolean.ts";
-import { anyNullMask } from "../kernels/hash.ts";
+import { anyNullMask, hashColumns } from "../kernels/hash.ts";
 
 type JoinNode = PhysicalPlan & { op: "hash_join" };
 
@@ -126,103 +126,98 @@ export async function* probeJoin(
     })
     : assemble;
 
+  // Pairs gathered per probe step: a batch whose keys fan out to many build
+  // rows is probed in steps, so its index arrays stay bounded.
+  const stepPairs = Math.max(ctx.batchSize, 1) * 4;
+  const outer = kind === "inner" || kind === "left" || kind === "right" || kind === "full";
   for await (const pb of probe) {
     if (ctx.signal.aborted) throw ctx.signal.reason;
     const n = pb.numRows;
     const keys = probeKeys.map((k) => toColumn(k.evaluate(pb), n));
-    let { probe: pi, build: bi } = table.probe(keys, n);
-    if (residual && pi.length > 0) {
-      const cand = candidate(pb, pi, bi);
-      const sel = selectTrue(residual.evaluate(cand), cand.numRows);
-      if (sel === "none") {
-        pi = new Int32Array(0);
-        bi = new Int32Array(0);
-      } else if (sel !== "all") {
-        const npi = new Int32Array(sel.length), nbi = new Int32Array(sel.length);
-        for (let k = 0; k < sel.length; k++) {
-          npi[k] = pi[sel[k]];
-          nbi[k] = bi[sel[k]];
-        }
-        pi = npi;
-        bi = nbi;
-      }
-    }
-    if (buildMatched) { for (let k = 0; k < bi.length; k++) buildMatched[bi[k]] = 1; }
-    switch (kind) {
-      case "inner":
-      case "left":
-      case "right":
-      case "full": {
-        if (keepProbe) {
-          const matched = new Uint8Array(n);
-          for (let k = 0; k < pi.length; k++) matched[pi[k]] = 1;
-          let unmatched = 0;
-          for (let i = 0; i < n; i++) unmatched += 1 - matched[i];
-          if (unmatched > 0) {
-            const npi = new Int32Array(pi.length + unmatched),
-              nbi = new Int32Array(pi.length + unmatched);
-            npi.set(pi);
-            nbi.set(bi);
-            let at = pi.length;
-            for (let i = 0; i < n; i++) {
-              if (!matched[i]) {
-                npi[at] = i;
-                nbi[at++] = -1;
-              }
-            }
-            pi = npi;
-            bi = nbi;
+    const hashes = hashColumns(keys, n);
+    // Probe rows with at least one match (for preserved probe rows and semi, anti, mark).
+    const matched = keepProbe || !outer ? new Uint8Array(n) : null;
+    for (let from = 0; from < n;) {
+      if (ctx.signal.aborted) throw ctx.signal.reason;
+      const step = table.probeRange(keys, hashes, from, n, stepPairs);
+      from = step.next;
+      let pi = step.probe, bi = step.build;
+      if (residual && pi.length > 0) {
+        const cand = candidate(pb, pi, bi);
+        const sel = selectTrue(residual.evaluate(cand), cand.numRows);
+        if (sel === "none") {
+          pi = new Int32Array(0);
+          bi = new Int32Array(0);
+        } else if (sel !== "all") {
+          const npi = new Int32Array(sel.length), nbi = new Int32Array(sel.length);
+          for (let k = 0; k < sel.length; k++) {
+            npi[k] = pi[sel[k]];
+            nbi[k] = bi[sel[k]];
           }
+          pi = npi;
+          bi = nbi;
         }
+      }
+      if (buildMatched) { for (let k = 0; k < bi.length; k++) buildMatched[bi[k]] = 1; }
+      if (matched) { for (let k = 0; k < pi.length; k++) matched[pi[k]] = 1; }
+      if (outer) {
         for (let s = 0; s < pi.length; s += ctx.batchSize) {
           const e = Math.min(pi.length, s + ctx.batchSize);
           yield assemble(pb, pi.subarray(s, e), bi.subarray(s, e));
         }
-        break;
-      }
-      case "semi":
-      case "anti":
-      case "mark": {
-        if (!probeIsLeft) break; // build-side semi/anti emit at the end
-        const matched = new Uint8Array(n);
-        for (let k = 0; k < pi.length; k++) matched[pi[k]] = 1;
-        if (kind === "mark") {
-          let validity: Uint8Array | null = null;
-          if (node.nullAware && !buildEmpty) {
-            // x IN (subquery): no match is NULL when x is NULL or the subquery has a NULL.
-            const probeNull = anyNullMask(keys, n);
-            for (let i = 0; i < n; i++) {
-              if (matched[i]) continue;
-              if (table.hasNullKey || (probeNull && probeNull[i])) {
-                validity ??= new Uint8Array(n).fill(1);
-                validity[i] = 0;
-              }
-            }
-          }
-          yield recordBatch(schema, [...pb.columns, numericColumn(BOOL, matched, validity)], n);
-          break;
-        }
-        const want = kind === "semi" ? 1 : 0;
-        let probeNull: Uint8Array | null = null;
-        if (kind === "anti" && node.nullAware && !buildEmpty) probeNull = anyNullMask(keys, n);
-        let count = 0;
-        for (let i = 0; i < n; i++) {
-          if (matched[i] === want && !(probeNull && probeNull[i])) count++;
-        }
-        if (count === 0) break;
-        if (count === n) {
-          yield recordBatch(schema, pb.columns, n);
-          break;
-        }
-        const idx = new Int32Array(count);
-        let at = 0;
-        for (let i = 0; i < n; i++) {
-          if (matched[i] === want && !(probeNull && probeNull[i])) idx[at++] = i;
-        }
-        yield recordBatch(schema, pb.columns.map((c) => take(c, idx)), count);
-        break;
       }
     }
+    if (outer) {
+      if (!keepProbe) continue;
+      // The batch's probe rows without a match, paired with a NULL build row.
+      let unmatched = 0;
+      for (let i = 0; i < n; i++) unmatched += 1 - matched![i];
+      if (unmatched === 0) continue;
+      const pi = new Int32Array(unmatched), bi = new Int32Array(unmatched).fill(-1);
+      let at = 0;
+      for (let i = 0; i < n; i++) if (!matched![i]) pi[at++] = i;
+      for (let s = 0; s < unmatched; s += ctx.batchSize) {
+        const e = Math.min(unmatched, s + ctx.batchSize);
+        yield assemble(pb, pi.subarray(s, e), bi.subarray(s, e));
+      }
+      continue;
+    }
+    // semi, anti, mark
+    if (!probeIsLeft) continue; // build-side semi/anti emit at the end
+    if (kind === "mark") {
+      let validity: Uint8Array | null = null;
+      if (node.nullAware && !buildEmpty) {
+        // x IN (subquery): no match is NULL when x is NULL or the subquery has a NULL.
+        const probeNull = anyNullMask(keys, n);
+        for (let i = 0; i < n; i++) {
+          if (matched![i]) continue;
+          if (table.hasNullKey || (probeNull && probeNull[i])) {
+            validity ??= new Uint8Array(n).fill(1);
+            validity[i] = 0;
+          }
+        }
+      }
+      yield recordBatch(schema, [...pb.columns, numericColumn(BOOL, matched!, validity)], n);
+      continue;
+    }
+    const want = kind === "semi" ? 1 : 0;
+    let probeNull: Uint8Array | null = null;
+    if (kind === "anti" && node.nullAware && !buildEmpty) probeNull = anyNullMask(keys, n);
+    let count = 0;
+    for (let i = 0; i < n; i++) {
+      if (matched![i] === want && !(probeNull && probeNull[i])) count++;
+    }
+    if (count === 0) continue;
+    if (count === n) {
+      yield recordBatch(schema, pb.columns, n);
+      continue;
+    }
+    const idx = new Int32Array(count);
+    let at = 0;
+    for (let i = 0; i < n; i++) {
+      if (matched![i] === want && !(probeNull && probeNull[i])) idx[at++] = i;
+    }
+    yield recordBatch(schema, pb.columns.map((c) => take(c, idx)), count);
   }
 
   // Rows of the build side decided only now that every probe row was seen.
