@@ -29,7 +29,9 @@ import {
   fromArrowData,
   fromArrowType,
   fromArrowVector,
+  int64FromNumbers,
   ipcToBatches,
+  numbersFromInt64,
   packBits,
   toArrowBatch,
   toArrowData,
@@ -354,6 +356,38 @@ Deno.test("Int64, Uint32 and Float32 Arrow columns become INT64 / FLOAT64", () =
   const fc = fromArrowVector(f);
   assert.equal(fc.type.id, "float64");
   assert.deepEqual(values(fc), [0.5, -2]);
+});
+
+Deno.test("int64 words without BigInt: exact to 2^53 both ways, as BigInt() would give", () => {
+  const xs = [
+    0,
+    1,
+    -1,
+    4294967295,
+    4294967296,
+    -4294967296,
+    -4294967297,
+    2 ** 53,
+    -(2 ** 53),
+    2 ** 62,
+    -(2 ** 63),
+    123456789012345,
+    -987654321098765,
+  ];
+  const words = int64FromNumbers(Float64Array.from(xs), xs.length);
+  assert.deepEqual([...words], xs.map((x) => BigInt(x)));
+  assert.deepEqual([...numbersFromInt64(words, xs.length)], xs);
+  // A fraction truncates toward zero; NaN and infinities become 0.
+  const odd = int64FromNumbers(Float64Array.of(2.9, -2.9, NaN, Infinity, -Infinity), 5);
+  assert.deepEqual([...odd], [2n, -2n, 0n, 0n, 0n]);
+  // Beyond 2^53 the double is the correctly rounded value, as Number(bigint).
+  const big = BigInt64Array.of(2n ** 53n + 1n, -(2n ** 60n) - 12345n, 2n ** 63n - 1n);
+  assert.deepEqual([...numbersFromInt64(big, 3)], [...big].map(Number));
+  const unsigned = BigUint64Array.of(0n, 2n ** 64n - 1n, 2n ** 32n + 7n);
+  assert.deepEqual([...numbersFromInt64(unsigned, 3)], [...unsigned].map(Number));
+  // Through Arrow Data and back, with a NULL.
+  const col = columnFromValues(INT64, [-(2 ** 40) - 3, null, 2 ** 45]);
+  assert.deepEqual(values(fromArrowData(toArrowData(col))), [-(2 ** 40) - 3, null, 2 ** 45]);
 });
 
 Deno.test("LargeUtf8 and dictionary-encoded Arrow strings", () => {
