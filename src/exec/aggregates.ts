@@ -410,15 +410,21 @@ class MinMaxAccumulator implements Accumulator {
       return;
     }
     const v = c.values;
-    if (v instanceof BigInt64Array) {
-      this.#wide ??= [];
+    if (v instanceof BigInt64Array || this.#wide) {
+      // DECIMAL in BigInt64 storage: from then on every value is kept as a
+      // bigint, including those already seen in Float64 storage (inputs may
+      // mix the two, e.g. partial states of different partitions).
+      if (!this.#wide) {
+        this.#wide = [];
+        for (let g = 0; g < seen.length; g++) if (seen[g]) this.#wide[g] = BigInt(vals[g]);
+      }
+      const wide = this.#wide;
+      const big = v instanceof BigInt64Array ? v : null;
       for (let i = 0; i < n; i++) {
         const g = groups[i];
         if (g < 0 || (valid !== null && !valid[i])) continue;
-        const x = v[i];
-        if (!seen[g] || (!isAny && (isMin ? x < this.#wide[g] : x > this.#wide[g]))) {
-          this.#wide[g] = x;
-        }
+        const x = big !== null ? big[i] : BigInt(v[i] as number);
+        if (!seen[g] || (!isAny && (isMin ? x < wide[g] : x > wide[g]))) wide[g] = x;
         seen[g] = 1;
       }
       return;

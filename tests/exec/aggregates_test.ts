@@ -7,7 +7,13 @@
 
 import assert from "node:assert/strict";
 import { SpiceError } from "../../src/errors.ts";
-import { type Column, columnFromValues, type Value, valueAt } from "../../src/arrow/column.ts";
+import {
+  type Column,
+  columnFromValues,
+  numericColumn,
+  type Value,
+  valueAt,
+} from "../../src/arrow/column.ts";
 import {
   BOOL,
   type DataType,
@@ -274,6 +280,29 @@ Deno.test("SUM of wide (BigInt64) decimals is exact, and AVG divides the exact s
   const avg = (await reference("avg(x)", t, groups, vals, 2)).map(duckDouble);
   const got = values(single(call("avg", t), groups, make, vals, 2));
   assert.ok(got.every((v, i) => close(v, avg[i])), `${got} vs ${avg}`);
+});
+
+Deno.test("MIN and MAX over DECIMAL batches that mix Float64 and BigInt64 storage", () => {
+  const t = decimal(38, 4);
+  // The same values, some batches in each storage (partial states of different partitions).
+  const batches: [number[], Column][] = [
+    [[0, 1], numericColumn(t, Float64Array.of(15141417892, -5))],
+    [[0, 1], numericColumn(t, BigInt64Array.of(12521712872n, -7n))],
+    [[1, 2], numericColumn(t, Float64Array.of(3, 9))],
+    [[0, 2], numericColumn(t, BigInt64Array.of(2n ** 60n, -(2n ** 60n)))],
+  ];
+  for (
+    const [fn, want] of [["max", [2n ** 60n, 3n, 9n]], ["min", [
+      12521712872n,
+      -7n,
+      -(2n ** 60n),
+    ]]] as const
+  ) {
+    const acc = createAccumulator(call(fn, t));
+    for (const [g, c] of batches) acc.update(Int32Array.from(g), [c], g.length, 3);
+    const out = acc.finish(3);
+    assert.deepEqual(values(out).map((v) => BigInt(v as number | bigint)), want, fn);
+  }
 });
 
 Deno.test("SUM past the engine's exact range is refused, never wrapped or rounded", () => {
