@@ -3,16 +3,18 @@
  * spawns it): a process holding real shuffle output, served as an executor
  * serves it. Reads lineitem's key and comment columns from the benchmark's
  * Parquet files until `--mb` megabytes of IPC are held, hash-partitions them
- * on l_orderkey into two buckets with the executor's partitioner and encoder,
- * keeps them in a ShuffleStore, and serves them with the executor's DoGet
- * writer over mutual TLS. Prints `PORT <port> BYTES <bytes>` once serving.
+ * on l_orderkey into two buckets with the executor's partitioner, keeps them
+ * in a ShuffleStore (which encodes them as Arrow IPC on the first fetch and
+ * keeps the messages), and serves them with the executor's DoGet writer over
+ * mutual TLS. Prints `PORT <port> BYTES <bytes>` once serving.
  *
  * @module
  */
 
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { toArrowBatch, toArrowSchema } from "../../src/arrow/interop.ts";
+import { type RecordBatch, wireBytes } from "../../src/arrow/batch.ts";
+import type { Schema } from "../../src/arrow/types.ts";
 import {
   bindServer,
   CHANNEL_OPTIONS,
@@ -27,7 +29,6 @@ import { ShuffleStore } from "../../src/distributed/shuffle_store.ts";
 import { layoutOf } from "../../src/exec/expr.ts";
 import { Partitioner } from "../../src/exec/partitioner.ts";
 import { readParquet } from "../../src/formats/parquet/reader.ts";
-import { FlightDataEncoder, type IpcMessage } from "../../src/server/flight/ipc.ts";
 
 const { values } = parseArgs({
   options: {
@@ -40,9 +41,8 @@ const limit = Number(values.mb) * 1e6;
 const dir = join(values.data!, "lineitem");
 const columns = ["l_orderkey", "l_partkey", "l_suppkey", "l_comment"];
 const BUCKETS = 2;
-const messages: IpcMessage[][] = Array.from({ length: BUCKETS }, () => []);
-const rows = new Array<number>(BUCKETS).fill(0);
-let encoders: FlightDataEncoder[] = [];
+const batches: RecordBatch[][] = Array.from({ length: BUCKETS }, () => []);
+let schema: Schema | null = null;
 let partitioner: Partitioner | null = null;
 let bytes = 0;
 const files = [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => n.endsWith(".parquet"))
@@ -50,12 +50,7 @@ const files = [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => n.ends
 read: for (const f of files) {
   for await (const b of readParquet(localFileSource(join(dir, f)), { columns })) {
     if (!partitioner) {
-      const schema = toArrowSchema(b.schema);
-      encoders = messages.map((m) => {
-        const e = new FlightDataEncoder(schema);
-        m.push(e.schemaMessage());
-        return e;
-      });
+      schema = b.schema;
       const key = b.schema.fields[0];
       partitioner = new Partitioner(
         [{ kind: "column", id: 0, type: key.type, name: key.name }],
@@ -67,18 +62,15 @@ read: for (const f of files) {
     for (let k = 0; k < BUCKETS; k++) {
       const part = parts[k];
       if (!part) continue;
-      rows[k] += part.numRows;
-      for (const m of encoders[k].encode(toArrowBatch(part))) {
-        messages[k].push(m);
-        bytes += m.header.byteLength + m.body.byteLength;
-      }
+      batches[k].push(part);
+      bytes += wireBytes(part);
     }
     if (bytes >= limit) break read;
   }
 }
 const store = new ShuffleStore({ memoryBudget: Infinity, spillDir: await Deno.makeTempDir() });
 for (let k = 0; k < BUCKETS; k++) {
-  await store.put({ job: "bench", stage: 1, map: 0, bucket: k }, messages[k], rows[k]);
+  await store.put({ job: "bench", stage: 1, map: 0, bucket: k }, schema!, batches[k]);
 }
 const sec = {
   mode: "mtls" as const,

@@ -54,6 +54,33 @@ export function sliceBatch(batch: RecordBatch, start: number, len: number): Reco
   return recordBatch(batch.schema, batch.columns.map((c) => sliceColumn(c, start, len)), len);
 }
 
+/**
+ * The bytes a batch takes as Arrow IPC, estimated without converting it
+ * (dictionary columns are decoded on the wire: estimated with the average
+ * entry). Used to size wire messages and to account for shuffle memory.
+ */
+export function wireBytes(batch: RecordBatch): number {
+  let bytes = 0;
+  for (const c of batch.columns) {
+    const n = c.length;
+    switch (c.enc) {
+      case "num":
+        bytes += c.type.id === "decimal" ? 16 * n : c.values.BYTES_PER_ELEMENT * n;
+        break;
+      case "utf8":
+        bytes += c.offsets[n] - c.offsets[0] + 4 * (n + 1);
+        break;
+      case "dict": {
+        const d = c.dict;
+        const avg = d.length > 0 ? (d.offsets[d.length] - d.offsets[0]) / d.length : 0;
+        bytes += Math.ceil(avg * n) + 4 * (n + 1);
+        break;
+      }
+    }
+  }
+  return bytes;
+}
+
 /** Concatenates batches of the same schema into one batch. */
 export function concatBatches(schema: Schema, batches: readonly RecordBatch[]): RecordBatch {
   if (batches.length === 0) return emptyBatch(schema);

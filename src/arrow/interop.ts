@@ -365,6 +365,40 @@ export function numbersFromInt64(vals: BigInt64Array | BigUint64Array, n: number
   return out;
 }
 
+/**
+ * A batch with the storage an Arrow IPC round trip would give it, without
+ * the round trip: DECIMAL columns above precision 18, or holding a value past
+ * 2^53, in BigInt64 storage, the others in Float64 (readDecimal's rule).
+ * Operators fed from several sources (a shuffle read locally for one map and
+ * over Flight for another) then see one storage per column; aggregate states
+ * assume that.
+ */
+export function withIpcStorage(batch: RecordBatch): RecordBatch {
+  let columns: Column[] | null = null;
+  batch.columns.forEach((c, i) => {
+    if (c.enc !== "num" || c.type.id !== "decimal") return;
+    const v = c.values;
+    const wide = c.type.precision > 18;
+    let want: "big" | "f64" = wide ? "big" : "f64";
+    if (!wide && v instanceof BigInt64Array) {
+      for (let k = 0; k < v.length; k++) {
+        if (v[k] > 9007199254740991n || v[k] < -9007199254740991n) {
+          want = "big";
+          break;
+        }
+      }
+    }
+    const is = v instanceof BigInt64Array ? "big" : "f64";
+    if (is === want) return;
+    const out = want === "big"
+      ? BigInt64Array.from(v as Float64Array, (x) => BigInt(x))
+      : Float64Array.from(v as BigInt64Array, (x) => Number(x));
+    columns ??= batch.columns.slice();
+    columns[i] = numericColumn(c.type, out, c.validity);
+  });
+  return columns ? recordBatch(batch.schema, columns, batch.numRows) : batch;
+}
+
 /** Converts apache-arrow Data to an engine column of the given engine type. */
 export function fromArrowData(d: arrow.Data, type: DataType = fromArrowType(d.type)): Column {
   const validity = validityOf(d);

@@ -9,9 +9,9 @@
  * @module
  */
 
-import type { RecordBatch } from "../arrow/batch.ts";
+import { type RecordBatch, recordBatch } from "../arrow/batch.ts";
 import { clusterChannelCredentials } from "./mtls.ts";
-import { fromArrowBatch } from "../arrow/interop.ts";
+import { fromArrowBatch, withIpcStorage } from "../arrow/interop.ts";
 import { SpiceError, toSpiceError } from "../errors.ts";
 import type { ExchangeSource, TaskContext } from "../exec/context.ts";
 import { type PhysicalPlan, physicalSchema } from "../physical/plan.ts";
@@ -136,7 +136,7 @@ export interface ShuffleReadOptions {
   readonly peers: PeerClients;
   /** Attempts per map output before giving up (default 3). */
   readonly attempts?: number;
-  /** Called for every batch fetched (for metrics). */
+  /** Called for every batch fetched from a peer (for metrics; local reads are not fetches). */
   readonly onFetch?: (rows: number, bytes: number) => void;
   /** Called when a fetch failed and is tried again (for logs and metrics). */
   readonly onRetry?: (info: {
@@ -188,10 +188,17 @@ export class RemoteExchanges implements ExchangeSource {
       const decoder = new FlightDataDecoder();
       let seen = 0;
       try {
-        const source = where.executorId === this.#opts.executorId
-          ? localMessages(this.#opts.store, ticket)
-          : this.#opts.peers.doGet(where.address, ticket, signal);
-        for await (const m of source) {
+        if (where.executorId === this.#opts.executorId) {
+          // The map ran here: its batches with no IPC between, in the
+          // storage that the maps fetched from peers arrive in.
+          const batches = await this.#opts.store.batches(ticket);
+          for (let i = delivered; i < batches.length; i++) {
+            delivered++;
+            yield withIpcStorage(recordBatch(schema, batches[i].columns, batches[i].numRows));
+          }
+          return;
+        }
+        for await (const m of this.#opts.peers.doGet(where.address, ticket, signal)) {
           const b = decoder.push(m.header, m.body);
           if (!b) continue;
           // After a retry, skip the batches already handed on.
@@ -228,8 +235,4 @@ export class RemoteExchanges implements ExchangeSource {
       }
     }
   }
-}
-
-async function* localMessages(store: ShuffleStore, t: ShuffleTicket): AsyncIterable<IpcMessage> {
-  yield* await store.read(t);
 }

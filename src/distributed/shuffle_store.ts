@@ -1,16 +1,24 @@
 /**
  * Shuffle output kept by the executor that wrote it: per (job, stage, map
- * task, bucket) the Arrow IPC messages of the bucket, in memory until a byte
- * budget is passed, then spilled to a local directory. Served to consumers by
- * Flight DoGet as stored (no re-encoding), and dropped when the job ends.
+ * task, bucket) the record batches of the bucket, in memory until a byte
+ * budget is passed, then spilled to a local directory as Arrow IPC. A task
+ * on the same executor reads the batches as they are; a peer's Flight DoGet
+ * gets them as Arrow IPC messages, encoded on the first such read and kept
+ * for the next (a broadcast bucket is read by every consumer). Dropped when
+ * the job ends.
  *
  * @module
  */
 
 import { join } from "node:path";
+import { type RecordBatch, wireBytes } from "../arrow/batch.ts";
+import { fromArrowBatch, toArrowBatch, toArrowSchema } from "../arrow/interop.ts";
+import type { Schema } from "../arrow/types.ts";
 import { SpiceError } from "../errors.ts";
 import {
   concatBytes,
+  FlightDataDecoder,
+  FlightDataEncoder,
   frameMessage,
   type IpcMessage,
   splitIpcStream,
@@ -25,10 +33,18 @@ export interface BucketKey {
 }
 
 interface Bucket {
+  readonly schema: Schema;
+  /** The batches, while in memory. */
+  batches: RecordBatch[] | null;
+  /** The batches as IPC messages (schema first), once a peer asked for them. */
   messages: IpcMessage[] | null;
+  /** Where the bucket was spilled, once it was. */
   file: string | null;
-  bytes: number;
-  rows: number;
+  /** Bytes held in memory for this bucket (batches and messages). */
+  held: number;
+  /** The batches' Arrow size. */
+  readonly bytes: number;
+  readonly rows: number;
 }
 
 /** Counters for metrics. */
@@ -89,19 +105,22 @@ export class ShuffleStore {
     return this.#inMemory;
   }
 
-  /** Stores a bucket (schema message first, then batch messages). */
-  async put(k: BucketKey, messages: IpcMessage[], rows: number): Promise<number> {
-    let bytes = 0;
-    for (const m of messages) bytes += m.header.byteLength + m.body.byteLength;
-    const b: Bucket = { messages, file: null, bytes, rows };
+  /** Stores a bucket's batches (all of `schema`); returns their Arrow size in bytes. */
+  async put(k: BucketKey, schema: Schema, batches: RecordBatch[]): Promise<number> {
+    let bytes = 0, rows = 0;
+    for (const b of batches) {
+      bytes += wireBytes(b);
+      rows += b.numRows;
+    }
+    const b: Bucket = { schema, batches, messages: null, file: null, held: bytes, bytes, rows };
     const key = keyOf(k);
     const old = this.#buckets.get(key);
     if (old) await this.#drop(old);
     this.#buckets.set(key, b);
     this.stats.bytesWritten += bytes;
     this.stats.rowsWritten += rows;
-    if (this.#inMemory + bytes > this.#budget) await this.#spill(k, b);
-    else this.#inMemory += bytes;
+    this.#inMemory += bytes;
+    if (this.#inMemory > this.#budget) await this.#spill(k, b);
     return bytes;
   }
 
@@ -109,28 +128,64 @@ export class ShuffleStore {
     const dir = join(this.#spillDir, checkJobId(k.job));
     await Deno.mkdir(dir, { recursive: true });
     const file = join(dir, `${k.stage}-${k.map}-${k.bucket}.arrows`);
-    await Deno.writeFile(file, concatBytes(b.messages!.map((m) => frameMessage(m.header, m.body))));
+    const messages = b.messages ?? encode(b.schema, b.batches!);
+    await Deno.writeFile(file, concatBytes(messages.map((m) => frameMessage(m.header, m.body))));
     b.file = file;
-    b.messages = null;
+    this.#release(b);
     this.stats.bytesSpilled += b.bytes;
   }
 
-  async #drop(b: Bucket): Promise<void> {
-    if (b.messages) this.#inMemory -= b.bytes;
-    if (b.file) await Deno.remove(b.file).catch(() => {});
+  #release(b: Bucket): void {
+    this.#inMemory -= b.held;
+    b.held = 0;
+    b.batches = null;
     b.messages = null;
   }
 
-  /** The messages of a bucket; NOT_FOUND when it is not here (lost or never written). */
-  async read(k: BucketKey): Promise<IpcMessage[]> {
+  async #drop(b: Bucket): Promise<void> {
+    this.#release(b);
+    if (b.file) await Deno.remove(b.file).catch(() => {});
+  }
+
+  #bucket(k: BucketKey): Bucket {
     const b = this.#buckets.get(keyOf(k));
     if (!b) {
       throw new SpiceError("NOT_FOUND", `shuffle output ${keyOf(k)} is not on this executor`);
     }
     this.stats.bytesRead += b.bytes;
     this.stats.rowsRead += b.rows;
+    return b;
+  }
+
+  /** A bucket's batches, for a task on this executor; NOT_FOUND when it is not here. */
+  async batches(k: BucketKey): Promise<RecordBatch[]> {
+    const b = this.#bucket(k);
+    if (b.batches) return b.batches;
+    const messages = b.messages ?? splitIpcStream(await Deno.readFile(b.file!));
+    const decoder = new FlightDataDecoder();
+    const out: RecordBatch[] = [];
+    for (const m of messages) {
+      const batch = decoder.push(m.header, m.body);
+      if (batch) out.push(fromArrowBatch(batch, b.schema));
+    }
+    return out;
+  }
+
+  /**
+   * A bucket as Arrow IPC messages (the schema message first), for a peer's
+   * DoGet; NOT_FOUND when it is not here (lost or never written).
+   */
+  async read(k: BucketKey): Promise<IpcMessage[]> {
+    const b = this.#bucket(k);
     if (b.messages) return b.messages;
-    return splitIpcStream(await Deno.readFile(b.file!));
+    if (!b.batches) return splitIpcStream(await Deno.readFile(b.file!));
+    const messages = encode(b.schema, b.batches);
+    b.messages = messages;
+    let n = 0;
+    for (const m of messages) n += m.header.byteLength + m.body.byteLength;
+    b.held += n;
+    this.#inMemory += n;
+    return messages;
   }
 
   /** Drops every bucket of a job. */
@@ -149,4 +204,11 @@ export class ShuffleStore {
   jobs(): string[] {
     return [...new Set([...this.#buckets.keys()].map((k) => k.split("/")[0]))];
   }
+}
+
+function encode(schema: Schema, batches: readonly RecordBatch[]): IpcMessage[] {
+  const encoder = new FlightDataEncoder(toArrowSchema(schema));
+  const out = [encoder.schemaMessage()];
+  for (const b of batches) out.push(...encoder.encode(toArrowBatch(b)));
+  return out;
 }

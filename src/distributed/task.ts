@@ -7,8 +7,7 @@
  * @module
  */
 
-import type { RecordBatch } from "../arrow/batch.ts";
-import { toArrowBatch, toArrowSchema } from "../arrow/interop.ts";
+import { concatBatches, type RecordBatch } from "../arrow/batch.ts";
 import type { ScanPartition } from "../catalog/provider.ts";
 import type { ExchangeSource, OperatorMetrics, TaskContext } from "../exec/context.ts";
 import { executePlan } from "../exec/execute.ts";
@@ -21,7 +20,6 @@ import {
   physicalSchema,
   withPhysicalInputs,
 } from "../physical/plan.ts";
-import { FlightDataEncoder, type IpcMessage } from "../server/flight/ipc.ts";
 import type { ShuffleStore } from "./shuffle_store.ts";
 import type { OutputPartitioning } from "./stages.ts";
 
@@ -125,20 +123,36 @@ export async function runTask(
   const t0 = performance.now();
   const out = desc.output;
   const buckets = out.kind === "hash" ? out.partitions : 1;
-  const schema = toArrowSchema(physicalSchema(plan));
-  const encoders = Array.from({ length: buckets }, () => new FlightDataEncoder(schema));
-  const messages: IpcMessage[][] = encoders.map((e) => [e.schemaMessage()]);
-  const rows = new Array<number>(buckets).fill(0);
+  const schema = physicalSchema(plan);
   const partitioner = new Partitioner(
     out.kind === "hash" ? out.keys : null,
     layoutOf(plan.columns.map((c) => c.id)),
     buckets,
   );
-  let total = 0;
-  const emit = (b: RecordBatch, k: number) => {
-    messages[k].push(...encoders[k].encode(toArrowBatch(b)));
-    rows[k] += b.numRows;
+  // Pieces of each bucket are gathered into batches of about batch_size
+  // rows: hash splitting cuts every input batch into one piece per bucket,
+  // and each stored batch costs a message, a decode and a wake-up downstream.
+  const target = Math.max(1, ctx.batchSize);
+  const stored: RecordBatch[][] = Array.from({ length: buckets }, () => []);
+  const pending: RecordBatch[][] = Array.from({ length: buckets }, () => []);
+  const pendingRows = new Array<number>(buckets).fill(0);
+  const flush = (k: number) => {
+    if (pending[k].length === 0) return;
+    stored[k].push(concatBatches(schema, pending[k]));
+    pending[k] = [];
+    pendingRows[k] = 0;
   };
+  const emit = (b: RecordBatch, k: number) => {
+    if (b.numRows >= target) {
+      flush(k); // keeps the order: a sorted stage's output stays sorted
+      stored[k].push(b);
+      return;
+    }
+    pending[k].push(b);
+    pendingRows[k] += b.numRows;
+    if (pendingRows[k] >= target) flush(k);
+  };
+  let total = 0;
   for await (const b of executePlan(plan, partition, ctx)) {
     if (b.numRows === 0) continue;
     total += b.numRows;
@@ -150,20 +164,22 @@ export async function runTask(
     for (let k = 0; k < buckets; k++) if (parts[k]) emit(parts[k]!, k);
   }
   let bytes = 0;
-  const stored: { bucket: number; rows: number; bytes: number }[] = [];
+  const written: { bucket: number; rows: number; bytes: number }[] = [];
   for (let k = 0; k < buckets; k++) {
+    flush(k);
+    const rows = stored[k].reduce((n, b) => n + b.numRows, 0);
     const n = await store.put(
       { job: desc.job, stage: desc.stage, map: desc.partition, bucket: k },
-      messages[k],
-      rows[k],
+      schema,
+      stored[k],
     );
     bytes += n;
-    stored.push({ bucket: k, rows: rows[k], bytes: n });
+    written.push({ bucket: k, rows, bytes: n });
   }
   return {
     rows: total,
     bytes,
-    buckets: stored,
+    buckets: written,
     metrics: ctx.metrics.entries(),
     elapsedMs: performance.now() - t0,
   };

@@ -11,8 +11,7 @@
 
 import type * as arrow from "apache-arrow";
 import type { ServerWritableStream } from "@grpc/grpc-js";
-import { type RecordBatch, sliceBatch } from "../../arrow/batch.ts";
-import type { Column } from "../../arrow/column.ts";
+import { type RecordBatch, sliceBatch, wireBytes } from "../../arrow/batch.ts";
 import { toArrowBatch } from "../../arrow/interop.ts";
 import { FlightDataEncoder } from "./ipc.ts";
 
@@ -39,23 +38,6 @@ export interface StreamStats {
   maxInFlight: number;
 }
 
-/** Wire bytes of a column's rows, estimated without converting it. */
-function columnBytes(c: Column): number {
-  const n = c.length;
-  switch (c.enc) {
-    case "num":
-      return c.type.id === "decimal" ? 16 * n : c.values.BYTES_PER_ELEMENT * n;
-    case "utf8":
-      return c.offsets[n] - c.offsets[0] + 4 * (n + 1);
-    case "dict": {
-      // Dictionaries are decoded on the wire: estimate with the average entry.
-      const d = c.dict;
-      const avg = d.length > 0 ? (d.offsets[d.length] - d.offsets[0]) / d.length : 0;
-      return Math.ceil(avg * n) + 4 * (n + 1);
-    }
-  }
-}
-
 /** Splits an engine batch into slices of at most MAX_MESSAGE_ROWS rows and about MAX_MESSAGE_BYTES bytes. */
 export function splitBatch(
   batch: RecordBatch,
@@ -65,9 +47,7 @@ export function splitBatch(
   const maxBytes = limits.maxBytes ?? MAX_MESSAGE_BYTES;
   const n = batch.numRows;
   if (n === 0) return [batch];
-  let bytes = 0;
-  for (const c of batch.columns) bytes += columnBytes(c);
-  const perRow = bytes / n;
+  const perRow = wireBytes(batch) / n;
   const rows = Math.max(1, Math.min(maxRows, perRow > 0 ? Math.floor(maxBytes / perRow) : maxRows));
   if (rows >= n) return [batch];
   const out: RecordBatch[] = [];
