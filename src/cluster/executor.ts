@@ -24,7 +24,6 @@ import {
   grpc,
   handleUnary,
   serviceDefinition,
-  shutdownServer,
   toGrpcError,
   unary,
 } from "./grpc.ts";
@@ -578,9 +577,10 @@ export class ExecutorNode {
         "scheduler",
       ).catch(() => {});
     }
-    this.#scheduler.close();
-    this.#peers.close();
-    if (this.#server) await shutdownServer(this.#server);
+    // The channels and the server stay open for the process exit to close:
+    // a graceful close sends GOAWAY frames, which crash the Deno peers that
+    // receive them (see grpc.ts). Stopped, this node refuses tasks
+    // and has no shuffle data left to serve.
     for (const job of this.store.jobs()) await this.store.removeJob(job);
   }
 }

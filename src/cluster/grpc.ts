@@ -3,6 +3,17 @@
  * credentials (mutual TLS, or plaintext in insecure mode), clients with
  * bounded deadlines, and errors that keep their stable code across the wire.
  *
+ * Cluster connections are never closed while a process lives. Closing a
+ * gRPC channel or shutting a server down sends HTTP/2 GOAWAY frames, and
+ * Deno 2.9.6's node:http2 crashes the process that receives one on a session
+ * that has served streams (an nghttp2 assertion in find_stream_on_goaway_func,
+ * or a segmentation fault; denoland/deno#36788). Measured here: SIGTERM on
+ * both executors after 44 TPC-H queries killed the scheduler in 3 runs of 5,
+ * SIGKILL in none. So channels are kept per address for the process's life
+ * (with no idle timeout, which would close them), and a stopping node leaves
+ * its connections to the process exit, which closes the sockets as a SIGKILL
+ * does: peers treat that as a lost connection and carry on.
+ *
  * @module
  */
 
@@ -51,12 +62,15 @@ export function clientConstructor(path: string): grpc.ServiceClientConstructor {
  * window is 16 MiB rather than HTTP/2's default 64 KiB: with the default, a
  * shuffle fetch waits a round trip for every 64 KiB and moved 120 MB/s under
  * mTLS here; with 16 MiB it moves about 300 MB/s (scripts/bench/shuffle.ts).
+ *
+ * Channels never go idle: see the module documentation.
  */
 export const CHANNEL_OPTIONS: grpc.ChannelOptions = {
   "grpc.max_receive_message_length": 256 * 1024 * 1024,
   "grpc.max_send_message_length": 256 * 1024 * 1024,
   "grpc.keepalive_time_ms": 30_000,
   "grpc-node.flow_control_window": 16 * 1024 * 1024,
+  "grpc.client_idle_timeout_ms": 2 ** 31 - 1,
 };
 
 /** A gRPC error from a SpiceError (the code travels in the status and in metadata). */
@@ -132,20 +146,6 @@ export function bindServer(
 ): Promise<number> {
   return new Promise((resolve, reject) => {
     server.bindAsync(address, creds, (err, port) => (err ? reject(err) : resolve(port)));
-  });
-}
-
-/** Stops a server, forcing it after a grace period. */
-export function shutdownServer(server: grpc.Server, graceMs = 2000): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(() => {
-      server.forceShutdown();
-      resolve();
-    }, graceMs);
-    server.tryShutdown(() => {
-      clearTimeout(t);
-      resolve();
-    });
   });
 }
 

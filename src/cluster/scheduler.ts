@@ -113,6 +113,7 @@ export class Scheduler {
   readonly #jobs = new Map<string, Job>();
   readonly #opts: SchedulerOptions;
   readonly #peers: PeerClients;
+  readonly #clients = new Map<string, grpc.Client>();
   /** Where accelerated units live; keeps scan tasks there (affinity.ts). */
   readonly #affinity: UnitAffinity;
   #timer: ReturnType<typeof setInterval> | null = null;
@@ -169,7 +170,6 @@ export class Scheduler {
         };
       }
     }
-    const Ctor = clientConstructor("spiced.cluster.ExecutorService");
     const info: ExecutorInfo = {
       id,
       address,
@@ -181,7 +181,7 @@ export class Scheduler {
       ready: false,
       counters: {},
       tasksLaunched: 0,
-      client: new Ctor(address, clusterChannelCredentials(this.#opts.security), CHANNEL_OPTIONS),
+      client: this.#clientFor(address),
     };
     this.executors.set(id, info);
     this.#opts.log("INFO", `executor ${id} registered from ${address} with ${slots} slots`);
@@ -258,7 +258,6 @@ export class Scheduler {
     if (!this.executors.has(e.id)) return;
     this.executors.delete(e.id);
     this.#affinity.forgetExecutor(e.id);
-    e.client.close();
     this.#opts.log("WARN", `executor ${e.id} (${e.address}) lost: ${why}`);
     for (const job of this.#jobs.values()) {
       if (job.state !== "running") continue;
@@ -813,13 +812,29 @@ export class Scheduler {
     return out;
   }
 
-  /** Stops timers and channels. */
+  /**
+   * The executor service client for an address: one channel per address for
+   * the process's life, reused when an executor registers again there, never
+   * closed (see grpc.ts).
+   */
+  #clientFor(address: string): grpc.Client {
+    let c = this.#clients.get(address);
+    if (!c) {
+      const Ctor = clientConstructor("spiced.cluster.ExecutorService");
+      c = new Ctor(address, clusterChannelCredentials(this.#opts.security), CHANNEL_OPTIONS);
+      this.#clients.set(address, c);
+    }
+    return c;
+  }
+
+  /**
+   * Stops the timers and cancels the running jobs. The channels stay open for
+   * the process exit to close (see grpc.ts).
+   */
   close(): void {
     if (this.#timer) clearInterval(this.#timer);
     for (const job of this.#jobs.values()) {
       this.cancel(job.id, new SpiceError("CANCELLED", "scheduler stopping"));
     }
-    for (const e of this.executors.values()) e.client.close();
-    this.#peers.close();
   }
 }

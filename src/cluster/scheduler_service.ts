@@ -13,7 +13,6 @@ import {
   grpc,
   handleUnary,
   serviceDefinition,
-  shutdownServer,
 } from "./grpc.ts";
 import type { Scheduler } from "./scheduler.ts";
 
@@ -52,5 +51,7 @@ export async function startSchedulerService(
     }),
   });
   const port = await bindServer(server, address, clusterServerCredentials(server, security, log));
-  return { port, stop: () => shutdownServer(server) };
+  // Left for the process exit to close (see grpc.ts): a graceful
+  // shutdown's GOAWAY frames would crash the executors that receive them.
+  return { port, stop: () => Promise.resolve() };
 }
