@@ -115,6 +115,7 @@ async function start(
   const role = flags.role;
   const catalog = new Catalog();
   const parallelism = DEFAULT_ENGINE_OPTIONS.targetPartitions;
+  const memoryLimitBytes = pod.runtime.memoryLimitBytes;
   // Accelerated data: loaded whole in standalone; on a cluster each executor holds its
   // share of the units and the scheduler only plans (src/cluster/affinity.ts).
   let warmup: ShardWarmup | null = null;
@@ -197,7 +198,7 @@ async function start(
         });
       },
     };
-    engine = new QueryEngine(catalog, {}, runner);
+    engine = new QueryEngine(catalog, { memoryLimitBytes }, runner);
     const w = new ShardWarmup({
       scheduler: s,
       catalog,
@@ -233,6 +234,7 @@ async function start(
           version: VERSION,
           log,
           heartbeatIntervalMs: envMs("SPICED_HEARTBEAT_INTERVAL_MS"),
+          memoryLimitBytes,
         }),
       (m) => log("INFO", m),
     );
@@ -255,11 +257,11 @@ async function start(
       stops.push(() => pool.close());
       engine = new QueryEngine(
         catalog,
-        { targetPartitions: Math.max(parallelism, workers) },
+        { targetPartitions: Math.max(parallelism, workers), memoryLimitBytes },
         new ParallelRunner(catalog, pool, { batchSize: DEFAULT_ENGINE_OPTIONS.batchSize }),
       );
       log("INFO", `query workers: ${workers}`);
-    } else engine = new QueryEngine(catalog);
+    } else engine = new QueryEngine(catalog, { memoryLimitBytes });
   }
 
   const tls = flags.tls
@@ -280,7 +282,7 @@ async function start(
     version: VERSION,
     startedAt: new Date(),
     endpoints,
-    engine: engine ?? new QueryEngine(catalog),
+    engine: engine ?? new QueryEngine(catalog, { memoryLimitBytes }),
     datasets,
     queries,
     apiKeys: pod.runtime.apiKeys,

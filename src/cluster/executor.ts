@@ -8,6 +8,7 @@
  * @module
  */
 
+import { QueryMemory } from "../exec/memory.ts";
 import type { Catalog } from "../catalog/mod.ts";
 import { clusterChannelCredentials, clusterServerCredentials } from "./mtls.ts";
 import { SpiceError, toSpiceError } from "../errors.ts";
@@ -54,6 +55,8 @@ export interface ExecutorOptions {
   readonly log: (level: "INFO" | "WARN" | "ERROR", msg: string) => void;
   readonly heartbeatIntervalMs?: number;
   readonly shuffleMemoryBytes?: number;
+  /** runtime.query.memory_limit: what one query's tasks may hold on this executor. */
+  readonly memoryLimitBytes?: number | null;
   readonly spillDir?: string;
   readonly batchSize?: number;
 }
@@ -110,6 +113,8 @@ export class ExecutorNode {
   readonly #peers: PeerClients;
   readonly #running = new Map<string, RunningTask>();
   readonly #shared = new Map<string, Map<string, Promise<unknown>>>();
+  /** Each job's memory budget on this executor, when runtime.query.memory_limit is set. */
+  readonly #memory = new Map<string, QueryMemory>();
   #registered = false;
   #stopped = false;
   #heartbeat: ReturnType<typeof setTimeout> | null = null;
@@ -192,6 +197,7 @@ export class ExecutorNode {
       RemoveJobData: handleUnary(async (req: { job_id: string }) => {
         this.#cancelJob(req.job_id, "the job ended");
         this.#shared.delete(req.job_id);
+        this.#memory.delete(req.job_id);
         await this.store.removeJob(req.job_id);
         return {};
       }),
@@ -286,6 +292,9 @@ export class ExecutorNode {
     const { desc } = t;
     let shared = this.#shared.get(desc.job);
     if (!shared) this.#shared.set(desc.job, shared = new Map());
+    const limit = this.opts.memoryLimitBytes ?? null;
+    let memory = this.#memory.get(desc.job);
+    if (!memory && limit !== null) this.#memory.set(desc.job, memory = new QueryMemory(limit));
     const metrics = new MetricsSink();
     const exchanges = new RemoteExchanges(desc, {
       executorId: this.id,
@@ -312,6 +321,7 @@ export class ExecutorNode {
         metrics,
         batchSize: this.opts.batchSize ?? 65536,
         shared,
+        memory,
       }, this.store);
       this.counters.tasksSucceeded++;
       report = {
@@ -409,6 +419,7 @@ export class ExecutorNode {
         this.#dropStaleTasks("the scheduler restarted");
         for (const job of jobs) {
           this.#shared.delete(job);
+          this.#memory.delete(job);
           await this.store.removeJob(job).catch(() => {});
         }
         if (jobs.length) {

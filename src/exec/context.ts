@@ -6,6 +6,7 @@
  * @module
  */
 
+import type { QueryMemory } from "./memory.ts";
 import type { RecordBatch } from "../arrow/batch.ts";
 import type { Catalog } from "../catalog/mod.ts";
 import type { PhysicalPlan } from "../physical/plan.ts";
@@ -61,4 +62,6 @@ export interface TaskContext {
   readonly batchSize: number;
   /** Work shared by the tasks of one query in this process (e.g. a broadcast join's hash table). */
   readonly shared: Map<string, Promise<unknown>>;
+  /** The query's memory bound (runtime.query.memory_limit); none when unset. */
+  readonly memory?: QueryMemory;
 }

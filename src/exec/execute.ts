@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { RecordBatch } from "../arrow/batch.ts";
+import { type RecordBatch, wireBytes } from "../arrow/batch.ts";
 import { SpiceError } from "../errors.ts";
 import type { PhysicalPlan } from "../physical/plan.ts";
 import type { TaskContext } from "./context.ts";
@@ -92,9 +92,17 @@ async function* instrument(
   }
 }
 
-async function collect(stream: AsyncIterable<RecordBatch>): Promise<RecordBatch[]> {
+/** Every batch of a stream, each reserved from the query's memory budget for `what`. */
+async function collect(
+  stream: AsyncIterable<RecordBatch>,
+  ctx: TaskContext,
+  what: string,
+): Promise<RecordBatch[]> {
   const out: RecordBatch[] = [];
-  for await (const b of stream) out.push(b);
+  for await (const b of stream) {
+    ctx.memory?.reserve(wireBytes(b), what);
+    out.push(b);
+  }
   return out;
 }
 
@@ -179,11 +187,18 @@ async function* hashJoin(
       async () =>
         buildSide(
           plan,
-          await collect(executePlan(buildPlan, Math.min(partition, buildPlan.partitions - 1), ctx)),
+          await collect(
+            executePlan(buildPlan, Math.min(partition, buildPlan.partitions - 1), ctx),
+            ctx,
+            "building a hash join's table",
+          ),
         ),
     );
   } else {
-    build = buildSide(plan, await collect(executePlan(buildPlan, partition, ctx)));
+    build = buildSide(
+      plan,
+      await collect(executePlan(buildPlan, partition, ctx), ctx, "building a hash join's table"),
+    );
   }
   yield* probeJoin(plan, build, executePlan(probePlan, partition, ctx), ctx);
 }
@@ -196,7 +211,12 @@ async function* nestedLoopJoin(
   const right = await sharedOnce(
     ctx,
     `nlj:${plan.id}`,
-    () => collect(executePlan(plan.right, Math.min(partition, plan.right.partitions - 1), ctx)),
+    () =>
+      collect(
+        executePlan(plan.right, Math.min(partition, plan.right.partitions - 1), ctx),
+        ctx,
+        "holding a nested loop join's inner side",
+      ),
   );
   yield* executeNestedLoopJoin(plan, right, executePlan(plan.left, partition, ctx), ctx);
 }

@@ -7,6 +7,7 @@
  * @module
  */
 
+import type { SharedMemoryBudget } from "../exec/memory.ts";
 import type { RecordBatch } from "../arrow/batch.ts";
 import type { Schema } from "../arrow/types.ts";
 import type { OutputPartitioning } from "../distributed/stages.ts";
@@ -34,6 +35,8 @@ export interface TaskMessage {
   /** The batches each exchange_read of the fragment reads, by exchange id. */
   readonly inputs: Readonly<Record<number, readonly RecordBatch[]>>;
   readonly batchSize: number;
+  /** The query's memory budget, drawn on by every worker (runtime.query.memory_limit). */
+  readonly memory?: SharedMemoryBudget;
 }
 
 /** Main thread -> worker. */

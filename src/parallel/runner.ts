@@ -12,6 +12,7 @@
  * @module
  */
 
+import type { QueryMemory } from "../exec/memory.ts";
 import type { RecordBatch } from "../arrow/batch.ts";
 import {
   ACCELERATED_KIND,
@@ -44,7 +45,7 @@ export class ParallelRunner implements PlanRunner {
 
   run(
     plan: PhysicalPlan,
-    opts: { signal: AbortSignal; metrics: MetricsSink; queryId: string },
+    opts: { signal: AbortSignal; metrics: MetricsSink; queryId: string; memory?: QueryMemory },
   ): AsyncIterable<RecordBatch> {
     const tables = this.#sharedTables(plan);
     if (!tables) {
@@ -52,6 +53,7 @@ export class ParallelRunner implements PlanRunner {
         signal: opts.signal,
         batchSize: this.#batchSize,
         metrics: opts.metrics,
+        memory: opts.memory,
       });
     }
     return new Job(this.#pool, plan, tables, opts, this.#batchSize).run();
@@ -109,7 +111,7 @@ class Job {
     readonly pool: WorkerPool,
     readonly plan: PhysicalPlan,
     readonly tables: readonly SharedTableData[],
-    readonly opts: { signal: AbortSignal; metrics: MetricsSink },
+    readonly opts: { signal: AbortSignal; metrics: MetricsSink; memory?: QueryMemory },
     readonly batchSize: number,
   ) {
     this.#stages = splitStages(plan);
@@ -229,6 +231,7 @@ class Job {
         output: stage.output,
         inputs: this.#inputsFor(stage, partition),
         batchSize: this.batchSize,
+        memory: this.opts.memory?.shared(),
       },
       this.tables,
       {

@@ -10,6 +10,7 @@
 
 /// <reference lib="deno.worker" />
 
+import { QueryMemory } from "../exec/memory.ts";
 import type { RecordBatch } from "../arrow/batch.ts";
 import { Catalog } from "../catalog/mod.ts";
 import { SpiceError } from "../errors.ts";
@@ -69,6 +70,7 @@ async function runTask(msg: TaskMessage): Promise<void> {
     metrics: new MetricsSink(),
     batchSize: msg.batchSize,
     shared: state.shared,
+    memory: msg.memory ? QueryMemory.attach(msg.memory) : undefined,
   };
   const out = msg.output;
   const stream = executePlan(msg.plan, msg.partition, ctx);

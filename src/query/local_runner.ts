@@ -6,6 +6,7 @@
  * @module
  */
 
+import type { QueryMemory } from "../exec/memory.ts";
 import type { RecordBatch } from "../arrow/batch.ts";
 import type { Catalog } from "../catalog/mod.ts";
 import { MetricsSink, type TaskContext } from "../exec/context.ts";
@@ -18,6 +19,7 @@ export interface RunOptions {
   readonly signal: AbortSignal;
   readonly batchSize: number;
   readonly metrics?: MetricsSink;
+  readonly memory?: QueryMemory;
 }
 
 /** Pulls several streams concurrently, yielding batches as they arrive. */
@@ -58,6 +60,7 @@ export function runLocal(
     metrics: opts.metrics ?? new MetricsSink(),
     batchSize: opts.batchSize,
     shared: new Map(),
+    memory: opts.memory,
   };
   const parts = Array.from({ length: plan.partitions }, (_, p) => executePlan(plan, p, ctx));
   return mergeStreams(parts);

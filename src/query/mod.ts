@@ -7,6 +7,7 @@
  * @module
  */
 
+import { QueryMemory } from "../exec/memory.ts";
 import { type RecordBatch, recordBatch } from "../arrow/batch.ts";
 import { columnFromValues } from "../arrow/column.ts";
 import { type Schema, UTF8 } from "../arrow/types.ts";
@@ -27,7 +28,7 @@ import { runLocal } from "./local_runner.ts";
 export interface PlanRunner {
   run(
     plan: PhysicalPlan,
-    opts: { signal: AbortSignal; metrics: MetricsSink; queryId: string },
+    opts: { signal: AbortSignal; metrics: MetricsSink; queryId: string; memory?: QueryMemory },
   ): AsyncIterable<RecordBatch>;
   /** Extra per-node text for EXPLAIN ANALYZE (e.g. tasks per executor). */
   describe?(queryId: string): ReadonlyMap<number, string>;
@@ -48,6 +49,8 @@ export interface EngineOptions {
   readonly targetPartitions: number;
   readonly broadcastRows: number;
   readonly batchSize: number;
+  /** runtime.query.memory_limit: the bytes one query may hold; null for no bound. */
+  readonly memoryLimitBytes: number | null;
 }
 
 /** Default settings: one partition per core. */
@@ -55,6 +58,7 @@ export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
   targetPartitions: Math.max(1, Math.min(8, navigator.hardwareConcurrency || 1)),
   broadcastRows: Number(Deno.env.get("SPICED_BROADCAST_ROWS") ?? 2_000_000),
   batchSize: 65536,
+  memoryLimitBytes: null,
 };
 
 /** A planned statement. */
@@ -97,8 +101,15 @@ export class QueryEngine {
           signal: o.signal,
           batchSize: this.options.batchSize,
           metrics: o.metrics,
+          memory: o.memory,
         }),
     };
+  }
+
+  /** A fresh budget for one query, when runtime.query.memory_limit is set. */
+  #memory(): QueryMemory | undefined {
+    const limit = this.options.memoryLimitBytes;
+    return limit === null ? undefined : new QueryMemory(limit);
   }
 
   /** Parses, binds, optimizes and physically plans one statement. */
@@ -133,7 +144,12 @@ export class QueryEngine {
     const metrics = new MetricsSink();
     return {
       schema: physicalSchema(planned.physical),
-      batches: this.#runner.run(planned.physical, { signal, metrics, queryId }),
+      batches: this.#runner.run(planned.physical, {
+        signal,
+        metrics,
+        queryId,
+        memory: this.#memory(),
+      }),
       plan: planned.physical,
     };
   }
@@ -155,7 +171,14 @@ export class QueryEngine {
       const metrics = new MetricsSink();
       const t0 = performance.now();
       let rows = 0;
-      for await (const b of this.#runner.run(planned.physical, { signal, metrics, queryId })) {
+      for await (
+        const b of this.#runner.run(planned.physical, {
+          signal,
+          metrics,
+          queryId,
+          memory: this.#memory(),
+        })
+      ) {
         rows += b.numRows;
       }
       const extra = this.#runner.describe?.(queryId);

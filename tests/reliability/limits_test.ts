@@ -326,3 +326,64 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "runtime.query.memory_limit: a query holding more fails with RESOURCES_EXHAUSTED, others run",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn(t) {
+    // 4 MiB: lineitem at SF 0.05 is about 300 thousand rows, some 40 MB as Arrow.
+    const dir = await spicepodDir({ sf: 0.05, runtime: "  query: { memory_limit: 4MiB }" });
+    const heavy = [
+      ["a full sort", "select l_comment from lineitem order by l_comment"],
+      [
+        "a hash join that builds on lineitem (either side)",
+        "select count(*) as n from lineitem a join lineitem b " +
+        "on a.l_orderkey = b.l_orderkey and a.l_comment < b.l_comment",
+      ],
+      ["an aggregate with many groups", "select l_comment, count(*) from lineitem group by 1"],
+    ];
+    const check = async (base: string) => {
+      for (const [what, q] of heavy) {
+        const r = await sql(base, q);
+        assert.equal(r.status, 429, `${what}: ${r.status}`);
+        const e = await errorOf(r);
+        assert.equal(e.code, "RESOURCES_EXHAUSTED", what);
+        assert.match(
+          e.message,
+          /exceeded its memory limit of 4 MiB \(runtime\.query\.memory_limit\)/,
+        );
+      }
+      // Queries within the bound run, and the node keeps serving.
+      const ok = await sql(base, "select count(*) as n, sum(l_quantity) as q from lineitem");
+      assert.equal(ok.status, 200);
+      assert.equal((await ok.json())[0].n > 0, true);
+      const top = await sql(base, "select l_orderkey from lineitem order by l_orderkey limit 3");
+      assert.equal(top.status, 200, "a top-k holds only its k rows");
+      await top.body?.cancel();
+    };
+    try {
+      await t.step("standalone (worker threads share one budget)", async () => {
+        const s = track(await startSpiced([], { cwd: dir }));
+        try {
+          await s.ready();
+          await check(s.http);
+          assert.ok(alive(s));
+        } finally {
+          await s.stop();
+        }
+      });
+      await t.step("cluster (each executor bounds its share)", async () => {
+        const cluster = await startCluster({ executors: 2, cwd: dir });
+        try {
+          await check(cluster.scheduler.http);
+        } finally {
+          await cluster.stop();
+        }
+      });
+    } finally {
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    }
+  },
+});

@@ -34,6 +34,17 @@ export async function* executeAggregate(
   const noKeys = allKeyTypes.length === 0;
   const table: GroupTable | null = noKeys ? null : createGroupTable(allKeyTypes);
   const schema = physicalSchema(node);
+  // Bytes a group holds, estimated: keys (strings at 32 bytes), states, hash slots.
+  const groupBytes = 16 + allKeyTypes.reduce((s, t) => s + (t.id === "utf8" ? 32 : 8), 0) +
+    accs.reduce((s, a) => s + 8 * a.stateTypes.length, 0);
+  let accounted = 0;
+  /** Reserves the groups added since the last call from the query's memory budget. */
+  const account = () => {
+    const size = table?.size ?? 0;
+    if (size <= accounted) return;
+    ctx.memory?.reserve((size - accounted) * groupBytes, "aggregating");
+    accounted = size;
+  };
 
   if (node.mode === "final") {
     // Input: keys (and grouping id last among keys), then each aggregate's state columns.
@@ -48,6 +59,7 @@ export async function* executeAggregate(
       const n = b.numRows;
       const groups = table ? table.insert(b.columns.slice(0, nk), n) : new Int32Array(n);
       const size = table ? table.size : 1;
+      account();
       accs.forEach((a, k) =>
         a.merge(
           groups,
@@ -94,6 +106,7 @@ export async function* executeAggregate(
           groups = table.insert(setKeys, n);
         } else groups = new Int32Array(n);
         const size = table ? table.size : 1;
+        account();
         accs.forEach((a, k) => {
           let g = groups;
           const f = filterC[k];

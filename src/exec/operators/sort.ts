@@ -12,6 +12,7 @@ import {
   recordBatch,
   sliceBatch,
   takeBatch,
+  wireBytes,
 } from "../../arrow/batch.ts";
 import { type PhysicalPlan, physicalSchema } from "../../physical/plan.ts";
 import type { TaskContext } from "../context.ts";
@@ -45,6 +46,8 @@ export async function* executeSort(
   let heldRows = 0;
   for await (const b of input) {
     if (ctx.signal.aborted) throw ctx.signal.reason;
+    // A top-k keeps at most about 2 x fetch rows: only a full sort holds its input.
+    if (fetch === null) ctx.memory?.reserve(wireBytes(b), "sorting");
     held.push(b);
     heldRows += b.numRows;
     if (fetch !== null && heldRows > Math.max(2 * fetch, ctx.batchSize)) {
