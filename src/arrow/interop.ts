@@ -327,8 +327,6 @@ function readDecimal(d: arrow.Data, type: DataType): Float64Array | BigInt64Arra
   return out;
 }
 
-const TWO_32 = 4294967296;
-
 /**
  * Engine int64 values (doubles holding integers) as Arrow Int64 words. Goes
  * through two 32-bit words per value, not BigInt(): converting through BigInt
@@ -342,8 +340,8 @@ export function int64FromNumbers(src: Float64Array, n: number): BigInt64Array {
   for (let i = 0; i < n; i++) {
     const x = src[i];
     const t = x === x && x !== Infinity && x !== -Infinity ? Math.trunc(x) : 0;
-    const h = Math.floor(t / TWO_32);
-    lo[2 * i] = t - h * TWO_32;
+    const h = Math.floor(t / TWO32);
+    lo[2 * i] = t - h * TWO32;
     hi[2 * i + 1] = h;
   }
   return out;
@@ -358,9 +356,9 @@ export function numbersFromInt64(vals: BigInt64Array | BigUint64Array, n: number
   const lo = new Uint32Array(vals.buffer, vals.byteOffset, 2 * n);
   if (vals instanceof BigInt64Array) {
     const hi = new Int32Array(vals.buffer, vals.byteOffset, 2 * n);
-    for (let i = 0; i < n; i++) out[i] = hi[2 * i + 1] * TWO_32 + lo[2 * i];
+    for (let i = 0; i < n; i++) out[i] = hi[2 * i + 1] * TWO32 + lo[2 * i];
   } else {
-    for (let i = 0; i < n; i++) out[i] = lo[2 * i + 1] * TWO_32 + lo[2 * i];
+    for (let i = 0; i < n; i++) out[i] = lo[2 * i + 1] * TWO32 + lo[2 * i];
   }
   return out;
 }
@@ -451,7 +449,8 @@ export function fromArrowData(d: arrow.Data, type: DataType = fromArrowType(d.ty
       const v64 = vals instanceof BigInt64Array
         ? vals
         : new BigInt64Array(vals.buffer, vals.byteOffset, vals.length / 2);
-      for (let i = 0; i < n; i++) out[i] = Math.floor(Number(v64[off + i]) / 86400000);
+      const ms = numbersFromInt64(v64.subarray(off, off + n), n);
+      for (let i = 0; i < n; i++) out[i] = Math.floor(ms[i] / 86400000);
       return numericColumn(DATE32, out, validity);
     }
     case arrow.Type.Timestamp: {
@@ -461,9 +460,10 @@ export function fromArrowData(d: arrow.Data, type: DataType = fromArrowType(d.ty
         ? vals
         : new BigInt64Array(vals.buffer, vals.byteOffset, vals.length / 2);
       const scale = [1e6, 1e3, 1, 1e-3][tt.unit];
-      const out = new Float64Array(n);
+      let out: Float64Array = new Float64Array(n);
       if (scale >= 1) {
-        for (let i = 0; i < n; i++) out[i] = Number(v64[off + i]) * scale;
+        out = numbersFromInt64(v64.subarray(off, off + n), n);
+        if (scale !== 1) { for (let i = 0; i < n; i++) out[i] *= scale; }
       } else {
         // Nanoseconds pass 2^53: divide exactly in BigInt (flooring), then convert.
         for (let i = 0; i < n; i++) {
