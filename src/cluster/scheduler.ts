@@ -10,7 +10,6 @@
  */
 
 import type { RecordBatch } from "../arrow/batch.ts";
-import { clusterChannelCredentials } from "./mtls.ts";
 import { fromArrowBatch } from "../arrow/interop.ts";
 import { SpiceError, toSpiceError } from "../errors.ts";
 import type { MetricsSink, OperatorMetrics } from "../exec/context.ts";
@@ -24,7 +23,7 @@ import {
 } from "../distributed/task.ts";
 import { type PhysicalPlan, physicalSchema } from "../physical/plan.ts";
 import { FlightDataDecoder } from "../server/flight/ipc.ts";
-import { CHANNEL_OPTIONS, clientConstructor, type ClusterSecurity, grpc, unary } from "./grpc.ts";
+import { type ClusterSecurity, grpc, unary } from "./grpc.ts";
 import { PeerClients } from "./shuffle_client.ts";
 import { UnitAffinity, type UnitReport } from "./affinity.ts";
 
@@ -113,7 +112,6 @@ export class Scheduler {
   readonly #jobs = new Map<string, Job>();
   readonly #opts: SchedulerOptions;
   readonly #peers: PeerClients;
-  readonly #clients = new Map<string, grpc.Client>();
   /** Where accelerated units live; keeps scan tasks there (affinity.ts). */
   readonly #affinity: UnitAffinity;
   #timer: ReturnType<typeof setInterval> | null = null;
@@ -181,7 +179,8 @@ export class Scheduler {
       ready: false,
       counters: {},
       tasksLaunched: 0,
-      client: this.#clientFor(address),
+      // One channel per address for the process's life, reused when an executor registers again.
+      client: this.#peers.client("spiced.cluster.ExecutorService", address),
     };
     this.executors.set(id, info);
     this.#opts.log("INFO", `executor ${id} registered from ${address} with ${slots} slots`);
@@ -810,21 +809,6 @@ export class Scheduler {
       out.set(s.stage.plan.id, `stage=${s.stage.id} tasks=${s.tasks.length} [${text}]`);
     }
     return out;
-  }
-
-  /**
-   * The executor service client for an address: one channel per address for
-   * the process's life, reused when an executor registers again there, never
-   * closed (see grpc.ts).
-   */
-  #clientFor(address: string): grpc.Client {
-    let c = this.#clients.get(address);
-    if (!c) {
-      const Ctor = clientConstructor("spiced.cluster.ExecutorService");
-      c = new Ctor(address, clusterChannelCredentials(this.#opts.security), CHANNEL_OPTIONS);
-      this.#clients.set(address, c);
-    }
-    return c;
   }
 
   /**

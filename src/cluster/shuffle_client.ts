@@ -45,7 +45,10 @@ export function shuffleIdleTimeoutMs(): number {
   return v > 0 ? v : 30_000;
 }
 
-/** Flight clients to peers, one channel per address. */
+/**
+ * Clients to peers: one per (service, address), kept for the process's life
+ * (closing one would send GOAWAY; see grpc.ts).
+ */
 export class PeerClients {
   readonly #clients = new Map<string, grpc.Client>();
   readonly #security: ClusterSecurity;
@@ -57,15 +60,21 @@ export class PeerClients {
     this.#idleMs = opts.idleTimeoutMs ?? shuffleIdleTimeoutMs();
   }
 
-  /** The Flight client of a peer. */
-  flight(address: string): grpc.Client {
-    let c = this.#clients.get(address);
+  /** The client of a peer's service (e.g. "spiced.cluster.ExecutorService"). */
+  client(service: string, address: string): grpc.Client {
+    const key = `${service} ${address}`;
+    let c = this.#clients.get(key);
     if (!c) {
-      const Ctor = clientConstructor("arrow.flight.protocol.FlightService");
+      const Ctor = clientConstructor(service);
       c = new Ctor(address, clusterChannelCredentials(this.#security), CHANNEL_OPTIONS);
-      this.#clients.set(address, c);
+      this.#clients.set(key, c);
     }
     return c;
+  }
+
+  /** The Flight client of a peer. */
+  flight(address: string): grpc.Client {
+    return this.client("arrow.flight.protocol.FlightService", address);
   }
 
   /** Streams the messages of one bucket from a peer. */
