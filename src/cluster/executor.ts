@@ -112,9 +112,14 @@ export class ExecutorNode {
   #scheduler: grpc.Client;
   readonly #peers: PeerClients;
   readonly #running = new Map<string, RunningTask>();
-  readonly #shared = new Map<string, Map<string, Promise<unknown>>>();
-  /** Each job's memory budget on this executor, when runtime.query.memory_limit is set. */
-  readonly #memory = new Map<string, QueryMemory>();
+  /**
+   * Per job on this executor: the work its tasks share (a broadcast's hash
+   * table) and its memory budget, when runtime.query.memory_limit is set.
+   */
+  readonly #jobs = new Map<
+    string,
+    { shared: Map<string, Promise<unknown>>; memory: QueryMemory | undefined }
+  >();
   #registered = false;
   #stopped = false;
   #heartbeat: ReturnType<typeof setTimeout> | null = null;
@@ -196,8 +201,7 @@ export class ExecutorNode {
       }),
       RemoveJobData: handleUnary(async (req: { job_id: string }) => {
         this.#cancelJob(req.job_id, "the job ended");
-        this.#shared.delete(req.job_id);
-        this.#memory.delete(req.job_id);
+        this.#jobs.delete(req.job_id);
         await this.store.removeJob(req.job_id);
         return {};
       }),
@@ -290,11 +294,13 @@ export class ExecutorNode {
   /** Runs a task; `release` frees its slot before the outcome is reported (so the next task fits). */
   async #run(t: RunningTask, release: () => void): Promise<void> {
     const { desc } = t;
-    let shared = this.#shared.get(desc.job);
-    if (!shared) this.#shared.set(desc.job, shared = new Map());
-    const limit = this.opts.memoryLimitBytes ?? null;
-    let memory = this.#memory.get(desc.job);
-    if (!memory && limit !== null) this.#memory.set(desc.job, memory = new QueryMemory(limit));
+    let job = this.#jobs.get(desc.job);
+    if (!job) {
+      const limit = this.opts.memoryLimitBytes ?? null;
+      job = { shared: new Map(), memory: limit === null ? undefined : new QueryMemory(limit) };
+      this.#jobs.set(desc.job, job);
+    }
+    const { shared, memory } = job;
     const metrics = new MetricsSink();
     const exchanges = new RemoteExchanges(desc, {
       executorId: this.id,
@@ -418,8 +424,7 @@ export class ExecutorNode {
         const jobs = this.store.jobs();
         this.#dropStaleTasks("the scheduler restarted");
         for (const job of jobs) {
-          this.#shared.delete(job);
-          this.#memory.delete(job);
+          this.#jobs.delete(job);
           await this.store.removeJob(job).catch(() => {});
         }
         if (jobs.length) {

@@ -128,7 +128,8 @@ export class ShuffleStore {
     const dir = join(this.#spillDir, checkJobId(k.job));
     await Deno.mkdir(dir, { recursive: true });
     const file = join(dir, `${k.stage}-${k.map}-${k.bucket}.arrows`);
-    const messages = b.messages ?? encode(b.schema, b.batches!);
+    // Spilled as it is stored: no peer has asked for it yet, so it has no messages.
+    const messages = encode(b.schema, b.batches!);
     await Deno.writeFile(file, concatBytes(messages.map((m) => frameMessage(m.header, m.body))));
     b.file = file;
     this.#release(b);
@@ -161,7 +162,8 @@ export class ShuffleStore {
   async batches(k: BucketKey): Promise<RecordBatch[]> {
     const b = this.#bucket(k);
     if (b.batches) return b.batches;
-    const messages = b.messages ?? splitIpcStream(await Deno.readFile(b.file!));
+    // Not in memory: spilled, and its messages were released with it.
+    const messages = splitIpcStream(await Deno.readFile(b.file!));
     const decoder = new FlightDataDecoder();
     const out: RecordBatch[] = [];
     for (const m of messages) {
